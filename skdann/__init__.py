@@ -1,0 +1,20 @@
+"""skdann: domain-adversarial neural networks (DANN) for scikit-learn."""
+
+from ._classifier import DANNClassifier
+from ._domains import TARGET_LABEL, stack_domains, target_mask
+from ._grl import GradientReversal, gradient_reversal
+from ._module import DANNModule, make_mlp
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DANNClassifier",
+    "DANNModule",
+    "GradientReversal",
+    "TARGET_LABEL",
+    "__version__",
+    "gradient_reversal",
+    "make_mlp",
+    "stack_domains",
+    "target_mask",
+]
