@@ -337,6 +337,7 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
                 "y contains no target rows (y == -1) and no X_target was given; "
                 "training source-only, without the adversarial loss.",
                 UserWarning,
+                stacklevel=3,
             )
         device = _resolve_device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
