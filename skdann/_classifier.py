@@ -130,7 +130,7 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
         Class labels seen in the source rows.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when ``X`` has string
         column names.
     n_iter_ : int
@@ -155,9 +155,9 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
     -----
     **Marking target rows.** ``fit(X, y)`` treats rows with ``y == -1`` as
     unlabeled target rows, as :class:`~sklearn.semi_supervised.SelfTrainingClassifier`
-    does. For string labels use an object array holding ``-1`` on target
-    rows (what :func:`stack_domains` returns); the string ``"-1"`` is also
-    accepted. ``fit(X_source, y_source, X_target)`` is the same as
+    does. For string labels, mark target rows with the string ``"-1"``
+    (what :func:`stack_domains` returns); an object array holding the
+    integer ``-1`` is also accepted. ``fit(X_source, y_source, X_target)`` is the same as
     ``fit(*stack_domains(X_source, y_source, X_target))``. Use the stacked
     form in a :class:`~sklearn.pipeline.Pipeline` so that preprocessing is
     fitted on, and applied to, the rows of both domains.
@@ -311,9 +311,10 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     "DANNClassifier requires y to be passed, but the target y is None."
                 )
-            X_target = check_array(
-                X_target, accept_sparse="csr", dtype=np.float32, input_name="X_target"
-            )
+            # Validated here for its own error messages; stacked as given so a
+            # DataFrame keeps its columns.
+            check_array(X_target, accept_sparse="csr", dtype=np.float32, input_name="X_target")
+            _check_same_columns(X, X_target)
             X, y = stack_domains(X, y, X_target)
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=np.float32, ensure_min_samples=1
@@ -337,7 +338,7 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
                 "y contains no target rows (y == -1) and no X_target was given; "
                 "training source-only, without the adversarial loss.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         device = _resolve_device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -576,6 +577,15 @@ class _SourceHoldout:
             DomainData(dataset.X_source[train], dataset.y_source[train], dataset.X_target),
             DomainData(dataset.X_source[valid], dataset.y_source[valid]),
         )
+
+
+def _check_same_columns(X, X_target):
+    columns, target_columns = getattr(X, "columns", None), getattr(X_target, "columns", None)
+    if columns is not None and target_columns is not None:
+        if list(columns) != list(target_columns):
+            raise ValueError(
+                f"X_target's columns differ from X's: {list(target_columns)} != {list(columns)}."
+            )
 
 
 def _label_repr(label):

@@ -15,11 +15,11 @@ def target_mask(y):
     Parameters
     ----------
     y : array-like of shape (n_samples,)
-        Labels where ``-1`` marks a target row. In an array of strings the
-        string ``"-1"`` also marks a target row, because NumPy turns ``-1``
-        into ``"-1"`` when it builds a string array. In an object array
-        (what :func:`stack_domains` returns for string labels) the integer
-        ``-1`` marks a target row.
+        Labels where ``-1`` marks a target row. With string labels the
+        string ``"-1"`` marks a target row (what :func:`stack_domains`
+        returns; NumPy also turns ``-1`` into ``"-1"`` when it builds a
+        string array). In an object array either ``-1`` or ``"-1"`` marks a
+        target row.
 
     Returns
     -------
@@ -68,7 +68,8 @@ def stack_domains(X_source, y_source, X_target):
         with a fresh index.
     y : ndarray of shape (n_source + n_target,)
         ``y_source`` followed by ``-1`` for each target row. Numeric labels
-        keep their dtype; other labels (strings) give an object array.
+        keep their dtype; string labels give a string array with ``"-1"`` on
+        target rows; other labels give an object array holding ``-1``.
 
     Examples
     --------
@@ -76,7 +77,7 @@ def stack_domains(X_source, y_source, X_target):
     >>> from skdann import stack_domains
     >>> X, y = stack_domains(np.zeros((2, 3)), ["cat", "dog"], np.ones((1, 3)))
     >>> X.shape, y.tolist()
-    ((3, 3), ['cat', 'dog', -1])
+    ((3, 3), ['cat', 'dog', '-1'])
     """
     y_source = np.asarray(y_source)
     if y_source.ndim != 1:
@@ -100,6 +101,10 @@ def stack_domains(X_source, y_source, X_target):
     if y_source.dtype.kind in "biuf":
         y_target = np.full(n_target, TARGET_LABEL, dtype=np.result_type(y_source, np.int8))
         y = np.concatenate([y_source, y_target])
+    elif all(isinstance(label, str) for label in y_source):
+        # A plain string array (not strings mixed with the integer -1) keeps
+        # the labels sortable, which stratified splitters need.
+        y = np.concatenate([y_source.astype(str), np.full(n_target, str(TARGET_LABEL))])
     else:
         y = np.empty(len(y_source) + n_target, dtype=object)
         y[: len(y_source)] = y_source

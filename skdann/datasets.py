@@ -56,9 +56,9 @@ def load_mnist_optdigits(random_state=0):
     -------
     Bunch
         ``X_source`` (5000, 64) and ``y_source``: MNIST digits in optdigits'
-        layout; ``X_target`` (899, 64): unlabeled optdigits rows for
+        layout; ``X_target`` (898, 64): unlabeled optdigits rows for
         adaptation (``y_target`` holds their labels, for reference only);
-        ``X_test`` (898, 64) and ``y_test``: held-out optdigits rows.
+        ``X_test`` (899, 64) and ``y_test``: held-out optdigits rows.
 
     Raises
     ------
