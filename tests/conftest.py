@@ -11,7 +11,6 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(autouse=True)
 def _seeded():
-    np.random.seed(0)
     torch.manual_seed(0)
 
 

@@ -303,11 +303,11 @@ def test_non_finite_input_is_rejected(shifted_blobs, bad):
     X_source, y_source, X_target, _ = shifted_blobs
     X_bad = X_source.copy()
     X_bad[3, 1] = bad
-    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+    with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
         DANNClassifier(**FAST).fit(X_bad, y_source, X_target)
     X_bad_target = X_target.copy()
     X_bad_target[0, 0] = bad
-    with pytest.raises(ValueError, match="Input X_target contains (NaN|infinity)"):
+    with pytest.raises(ValueError, match=r"Input X_target contains (NaN|infinity)"):
         DANNClassifier(**FAST).fit(X_source, y_source, X_bad_target)
 
 
@@ -368,7 +368,7 @@ def test_invalid_parameters_are_rejected(shifted_blobs, param, value, message):
 def test_bad_layer_sizes_are_rejected(shifted_blobs):
     X_source, y_source, X_target, _ = shifted_blobs
     with pytest.raises(ValueError, match=r"hidden_layer_sizes must hold positive integers"):
-        DANNClassifier(**{**FAST, "hidden_layer_sizes": (4, 0)}).fit(X_source, y_source)
+        DANNClassifier(**{**FAST, "hidden_layer_sizes": (4, 0)}).fit(X_source, y_source, X_target)
 
 
 def test_feature_extractor_with_non_2d_output_is_rejected(shifted_blobs):
