@@ -352,7 +352,7 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             module = self._build_module(X.shape[1], len(classes))
-            net = self._build_net(module, device, seed, len(data), data)
+            net = self._build_net(module, device, seed, data)
             net.fit(data, None)
 
         self.classes_ = classes
@@ -380,7 +380,7 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
         )
         return DANNModule(extractor, n_features_out, n_classes, domain_sizes, self.activation)
 
-    def _build_net(self, module, device, seed, n_rows, data):
+    def _build_net(self, module, device, seed, data):
         n_target = 0 if data.X_target is None else len(data.X_target)
         if self.early_stopping:
             n_source_train = len(data.X_source) - int(

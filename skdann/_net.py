@@ -132,11 +132,16 @@ class DomainMetrics(Callback):
     """
 
     def initialize(self):
-        self.sums_ = None
+        self._reset()
         return self
 
-    def on_epoch_begin(self, net, **kwargs):
+    def _reset(self):
         self.sums_ = None
+        self.n_source_ = 0
+        self.n_domain_ = 0
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._reset()
 
     def on_batch_end(self, net, batch=None, training=None, **step):
         if not training:
@@ -146,24 +151,24 @@ class DomainMetrics(Callback):
                 step["label_loss"] * step["n_source"],
                 step["domain_loss"] * step["n_domain"],
                 step["domain_correct"],
-                torch.as_tensor(float(step["n_source"]), device=step["label_loss"].device),
-                torch.as_tensor(float(step["n_domain"]), device=step["label_loss"].device),
             ]
         )
         self.sums_ = terms if self.sums_ is None else self.sums_ + terms
+        self.n_source_ += step["n_source"]
+        self.n_domain_ += step["n_domain"]
 
     def on_epoch_end(self, net, **kwargs):
         if self.sums_ is None:
             return
-        label, domain, correct, n_source, n_domain = self.sums_.tolist()
-        net.history.record("train_label_loss", label / max(n_source, 1))
-        if n_domain > 0:
-            net.history.record("train_domain_loss", domain / n_domain)
-            net.history.record("train_domain_accuracy", correct / n_domain)
+        label, domain, correct = self.sums_.tolist()
+        net.history.record("train_label_loss", label / self.n_source_)
+        if self.n_domain_ > 0:
+            net.history.record("train_domain_loss", domain / self.n_domain_)
+            net.history.record("train_domain_accuracy", correct / self.n_domain_)
         else:
             net.history.record("train_domain_loss", float("nan"))
             net.history.record("train_domain_accuracy", float("nan"))
-        self.sums_ = None
+        self._reset()
 
 
 class DivergenceGuard(Callback):

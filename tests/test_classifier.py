@@ -37,6 +37,13 @@ def test_fit_predict_and_fitted_attributes(shifted_blobs):
     np.testing.assert_array_equal(clf.classes_, [0, 1])
     assert clf.n_iter_ == 5 == len(clf.history_)
     assert HISTORY_KEYS <= set(clf.history_[-1])
+    # Equal source and target rows per step: the total loss is label + domain loss.
+    np.testing.assert_allclose(
+        clf.history_[:, "train_loss"],
+        np.add(clf.history_[:, "train_label_loss"], clf.history_[:, "train_domain_loss"]),
+        rtol=1e-5,
+    )
+    assert all(0.0 <= a <= 1.0 for a in clf.history_[:, "train_domain_accuracy"])
     proba = clf.predict_proba(X_target)
     assert proba.shape == (60, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)

@@ -1,0 +1,99 @@
+"""Sphinx configuration for the skdann documentation.
+
+Build with::
+
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
+"""
+
+import os
+import sys
+
+# Document the package from this checkout (it is also installed editable).
+sys.path.insert(0, os.path.abspath(".."))
+
+import skdann
+
+project = "skdann"
+author = "The skdann developers"
+copyright = "The skdann developers"
+release = skdann.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+]
+
+# No intersphinx: the docs must build without network access.
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+root_doc = "index"
+
+# Pages for the names listed in api.rst go to docs/generated/ (gitignored).
+autosummary_generate = True
+autosummary_imported_members = False
+
+autodoc_default_options = {"member-order": "bysource"}
+autodoc_typehints = "none"
+
+# numpydoc: the class template lists the methods itself; numpydoc's own
+# member tables would duplicate them and their toctree entries.
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_show_inherited_class_members = False
+
+nitpicky = False
+
+html_theme = "alabaster"
+html_title = f"skdann {release}"
+html_static_path = []
+html_theme_options = {
+    "description": "Domain-adversarial neural networks for scikit-learn",
+    "fixed_sidebar": True,
+}
+
+
+def _skip_metadata_request_methods(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated ``set_*_request`` methods.
+
+    scikit-learn adds them to every estimator; their docstrings point to
+    scikit-learn's own glossary and labels, which do not exist here.
+    """
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def _attribute_doc(app, what, name, obj, options, lines):
+    """Give re-exported constants the docstring written where they are defined.
+
+    ``skdann.TARGET_LABEL`` is documented by a string literal under its
+    assignment in ``skdann/_domains.py``. autodoc looks for that string only
+    in the module named on the page (``skdann``), misses it and falls back
+    to the docstring of ``int``. Look for it in the skdann submodules too.
+    """
+    if what != "data" or not name.startswith("skdann."):
+        return
+    from sphinx.pycode import ModuleAnalyzer
+
+    module_name, attr = name.rsplit(".", 1)
+    if ("", attr) in ModuleAnalyzer.for_module(module_name).find_attr_docs():
+        return  # documented where autodoc looks
+    for other_name, module in sorted(sys.modules.items()):
+        if not other_name.startswith("skdann.") or getattr(module, attr, None) is not obj:
+            continue
+        try:
+            docs = ModuleAnalyzer.for_module(other_name).find_attr_docs()
+        except Exception:
+            continue
+        if ("", attr) in docs:
+            lines[:] = [line.rstrip() for line in docs["", attr]]
+            return
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_request_methods)
+    # Before numpydoc (priority 500) rewrites the lines.
+    app.connect("autodoc-process-docstring", _attribute_doc, priority=400)
