@@ -432,7 +432,7 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
             verbose=int(self.verbose > 0),
             batch_seed=seed,
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-        ).initialize()
+        )
 
     def _validated_tensor(self, X):
         check_is_fitted(self)
