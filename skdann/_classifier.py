@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import PrintLog, ProgressBar
 from torch import nn
 
-from ._domains import stack_domains, target_mask
+from ._domains import check_same_n_features, target_mask
 from ._module import DANNModule, make_mlp
 from ._net import DANNNet, DivergenceGuard, DomainData, DomainMetrics, SourceEarlyStopping
 from .schedules import (
@@ -307,20 +307,28 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, X_target):
         if X_target is not None:
-            if y is None:
-                raise ValueError(
-                    "DANNClassifier requires y to be passed, but the target y is None."
-                )
-            # Validated here for its own error messages; stacked as given so a
-            # DataFrame keeps its columns.
-            check_array(X_target, accept_sparse="csr", dtype=np.float32, input_name="X_target")
             _check_same_columns(X, X_target)
-            X, y = stack_domains(X, y, X_target)
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=np.float32, ensure_min_samples=1
         )
         is_target = target_mask(y)
-        y_source = y[~is_target]
+        if X_target is not None:
+            # Same data as fit(*stack_domains(X, y, X_target)), without the copy.
+            if is_target.any():
+                raise ValueError(
+                    "y contains the label -1, which marks target rows, and X_target "
+                    "was given too: with X_target, y must hold source labels only."
+                )
+            X_target = check_array(
+                X_target, accept_sparse="csr", dtype=np.float32, input_name="X_target"
+            )
+            check_same_n_features(X.shape[1], X_target.shape[1])
+            X_source, y_source = X, y
+            if X_target.shape[0] == 0:
+                X_target = None
+        else:
+            X_source, y_source = _select_rows(X, ~is_target), y[~is_target]
+            X_target = _select_rows(X, is_target) if is_target.any() else None
         if len(y_source) == 0:
             raise ValueError(
                 "y has no labeled source rows: every row is marked -1 (target). "
@@ -333,7 +341,7 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
                 f"The source labels contain only one class ({_label_repr(classes[0])}); "
                 "DANNClassifier needs at least two classes."
             )
-        if not is_target.any():
+        if X_target is None:
             warnings.warn(
                 "y contains no target rows (y == -1) and no X_target was given; "
                 "training source-only, without the adversarial loss.",
@@ -342,11 +350,11 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
             )
         device = _resolve_device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        X_source, X_target = _to_tensor(X[~is_target], device), None
-        if is_target.any():
-            X_target = _to_tensor(X[is_target], device)
-        y_tensor = torch.as_tensor(y_encoded, dtype=torch.int64, device=device)
-        data = DomainData(X_source, y_tensor, X_target)
+        data = DomainData(
+            _to_tensor(X_source, device),
+            torch.as_tensor(y_encoded, dtype=torch.int64, device=device),
+            None if X_target is None else _to_tensor(X_target, device),
+        )
 
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda_devices):
@@ -630,6 +638,14 @@ def _output_width(extractor, n_features):
             f"n_features_out); for input of shape (2, {n_features}) it returned {shape}."
         )
     return out.shape[1]
+
+
+def _select_rows(X, mask):
+    """Rows of ``X`` where ``mask`` is true: a view when they are one block."""
+    rows = np.flatnonzero(mask)
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return X[rows[0] : rows[-1] + 1]
+    return X[rows]
 
 
 def _to_tensor(X, device):

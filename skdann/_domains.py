@@ -91,12 +91,7 @@ def stack_domains(X_source, y_source, X_target):
             "y_source contains the label -1, which marks target rows; "
             "encode the source labels differently (for example with LabelEncoder)."
         )
-    n_source_features, n_target_features = _n_columns(X_source), _n_columns(X_target)
-    if n_source_features != n_target_features:
-        raise ValueError(
-            f"X_target has {n_target_features} features, but X_source has "
-            f"{n_source_features} features; both domains need the same features."
-        )
+    check_same_n_features(_n_columns(X_source), _n_columns(X_target))
     n_target = _n_rows(X_target)
     if y_source.dtype.kind in "biuf":
         y_target = np.full(n_target, TARGET_LABEL, dtype=np.result_type(y_source, np.int8))
@@ -110,6 +105,15 @@ def stack_domains(X_source, y_source, X_target):
         y[: len(y_source)] = y_source
         y[len(y_source) :] = TARGET_LABEL
     return _stack_rows(X_source, X_target), y
+
+
+def check_same_n_features(n_source_features, n_target_features):
+    """Raise a ``ValueError`` when the two domains have different feature counts."""
+    if n_source_features != n_target_features:
+        raise ValueError(
+            f"X_target has {n_target_features} features, but X_source has "
+            f"{n_source_features} features; both domains need the same features."
+        )
 
 
 def _n_rows(X):

@@ -273,7 +273,8 @@ class DANNNet(NeuralNet):
         return SequentialBatches(dataset, max(self.batch_size, _PREDICT_BATCH_SIZE))
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        if not self.module_.training:  # switching every step costs a module walk
+            self._set_training(True)
         (X_source, X_target), y_source = _split_batch(batch)
         class_logits, domain_logits = self.module_.forward_train(X_source, X_target)
         label_loss = self.get_loss(class_logits, y_source, X=X_source, training=True)

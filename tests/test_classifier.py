@@ -348,10 +348,11 @@ def test_continuous_labels_are_rejected(shifted_blobs):
         DANNClassifier(**FAST).fit(X_source, np.linspace(0, 1, 60), X_target)
 
 
-def test_source_labels_containing_minus_one_are_rejected_by_stack_domains(shifted_blobs):
+def test_target_rows_marked_in_y_and_given_as_x_target_are_rejected(shifted_blobs):
     X_source, _, X_target, _ = shifted_blobs
     y = np.tile([-1, 1], 30)
-    with pytest.raises(ValueError, match="y_source contains the label -1"):
+    msg = "y contains the label -1, which marks target rows, and X_target was given too"
+    with pytest.raises(ValueError, match=msg):
         DANNClassifier(**FAST).fit(X_source, y, X_target)
 
 

@@ -1,0 +1,53 @@
+"""Helpers shared by the benchmark scripts: machine info and result files."""
+
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def machine_info(device="cpu"):
+    """One record describing the machine, for the results file."""
+    info = {
+        "record": "machine",
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "device": device,
+    }
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            info["cpu"] = names[0]
+    except OSError:
+        pass
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def write_results(name, records, table, suffix=""):
+    """Write ``results/<name><suffix>.json`` and ``.md``; return their paths."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    json_path = RESULTS / f"{name}{suffix}.json"
+    md_path = RESULTS / f"{name}{suffix}.md"
+    json_path.write_text(json.dumps(records, indent=2) + "\n")
+    md_path.write_text(table + "\n")
+    return json_path, md_path
+
+
+def markdown_table(header, rows):
+    """Format rows (lists of cells) as a Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
