@@ -11,6 +11,7 @@ The net is extended only through skorch's documented hooks:
 ``get_default_callbacks`` and callbacks.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -146,13 +147,16 @@ class DomainMetrics(Callback):
     def on_batch_end(self, net, batch=None, training=None, **step):
         if not training:
             return
-        terms = torch.stack(
-            [
-                step["label_loss"] * step["n_source"],
-                step["domain_loss"] * step["n_domain"],
-                step["domain_correct"],
-            ]
+        terms = (
+            step["label_loss"] * step["n_source"],
+            step["domain_loss"] * step["n_domain"],
+            step["domain_correct"],
         )
+        if not terms[0].is_cuda:
+            # Reading a CPU scalar is cheaper than more tensor arithmetic.
+            terms = torch.tensor([t.item() for t in terms], dtype=torch.float64)
+        else:
+            terms = torch.stack(terms)
         self.sums_ = terms if self.sums_ is None else self.sums_ + terms
         self.n_source_ += step["n_source"]
         self.n_domain_ += step["n_domain"]
@@ -285,11 +289,13 @@ class DANNNet(NeuralNet):
             domain_correct = torch.zeros((), device=label_loss.device)
             n_domain = 0
         else:
-            domain = torch.zeros_like(domain_logits)
-            domain[n_source:] = 1.0
+            domain, sign = _domain_labels(
+                n_source, len(X_target), domain_logits.device, domain_logits.dtype
+            )
             domain_loss = F.binary_cross_entropy_with_logits(domain_logits, domain)
             loss = label_loss + domain_loss
-            domain_correct = ((domain_logits > 0) == (domain > 0.5)).sum().float()
+            # A logit on the right side of 0 is a correct domain guess.
+            domain_correct = (domain_logits * sign > 0).sum()
             n_domain = len(domain_logits)
         loss.backward()
         return {
@@ -301,6 +307,13 @@ class DANNNet(NeuralNet):
             "n_source": n_source,
             "n_domain": n_domain,
         }
+
+
+@functools.lru_cache(maxsize=16)
+def _domain_labels(n_source, n_target, device, dtype):
+    """Domain labels (0 source, 1 target) and signs (-1, +1) of a batch, built once."""
+    domain = torch.cat([torch.zeros(n_source), torch.ones(n_target)]).to(device, dtype)
+    return domain, 2.0 * domain - 1.0
 
 
 def _split_batch(batch):
