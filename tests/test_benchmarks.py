@@ -1,0 +1,42 @@
+"""Every benchmark runs with ``--quick``, so none of them rots."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+
+
+def _run_quick(name):
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{name}", "--quick"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads((ROOT / "benchmarks" / "results" / f"{name}_quick.json").read_text())
+
+
+@pytest.mark.slow
+def test_throughput_quick():
+    records = _run_quick("throughput")
+    assert records[0]["record"] == "machine"
+    methods = {r["method"] for r in records[1:]}
+    assert {"skdann", "reference"} <= methods
+    for r in records[1:]:
+        assert r["samples_per_s"] > 0 and r["seconds"] > 0 and r["peak_rss_mb"] > 0
+
+
+@pytest.mark.slow
+def test_accuracy_quick():
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found at {DATA}")
+    records = _run_quick("accuracy")
+    datasets = {r["dataset"] for r in records[1:]}
+    assert datasets == {"amazon", "office", "mnist_usps", "coil", "moons"}
+    methods = {r["method"] for r in records[1:]}
+    assert {"logreg", "source_only", "dann", "dann_oracle", "dann_cnn"} <= methods
+    assert all(0.0 <= r["target_accuracy"] <= 1.0 for r in records[1:])
