@@ -258,7 +258,7 @@ def main(argv=None):
                 flush=True,
             )
     scaling = []
-    rows_grid = (2_000, 10_000) if quick else (10_000, 100_000, 1_000_000)
+    rows_grid = (4_000,) if quick else (10_000, 100_000, 1_000_000)
     for rows in rows_grid:
         scaling.append(
             measure(
@@ -270,7 +270,7 @@ def main(argv=None):
                 **base,
             )
         )
-    features_grid = (64, 512) if quick else (64, 256, 1024, 4096)
+    features_grid = (64,) if quick else (64, 256, 1024, 4096)
     for n_features in features_grid:
         scaling.append(
             measure(

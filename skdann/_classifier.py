@@ -324,8 +324,6 @@ class DANNClassifier(ClassifierMixin, BaseEstimator):
             )
             check_same_n_features(X.shape[1], X_target.shape[1])
             X_source, y_source = X, y
-            if X_target.shape[0] == 0:
-                X_target = None
         else:
             X_source, y_source = _select_rows(X, ~is_target), y[~is_target]
             X_target = _select_rows(X, is_target) if is_target.any() else None

@@ -14,7 +14,11 @@ DATA = ROOT.parent / "shared" / "data"
 def _run_quick(name):
     done = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{name}", "--quick"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((ROOT / "benchmarks" / "results" / f"{name}_quick.json").read_text())
