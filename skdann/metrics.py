@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._domains import TARGET_LABEL, target_mask
+from ._domains import stack_domains, target_mask
 
 __all__ = [
     "deep_embedded_validation_scorer",
@@ -203,7 +203,7 @@ def reverse_validation_scorer(estimator, X, y):
     idx_1, idx_2 = _half_split(y_source)
     X_1, X_2 = _rows(X_source, idx_1), _rows(X_source, idx_2)
     reverse = clone(estimator)
-    reverse.fit(*_stack(X_target, pseudo, X_1))
+    reverse.fit(*stack_domains(X_target, pseudo, X_1))
     return float(np.mean(reverse.predict(X_2) == y_source[idx_2]))
 
 
@@ -261,13 +261,3 @@ def _half_split(y_source):
         return train_test_split(indices, test_size=0.5, random_state=0, stratify=y_source)
     except ValueError:
         return train_test_split(indices, test_size=0.5, random_state=0)
-
-
-def _stack(X_labeled, y_labeled, X_unlabeled):
-    """Stack rows with ``-1`` labels on the unlabeled part, keeping the label kind."""
-    from ._domains import stack_domains
-
-    if target_mask(y_labeled).any():
-        # A class literally named -1 cannot be told apart from target rows.
-        raise ValueError(f"pseudo-labels contain {TARGET_LABEL}, the target marker")
-    return stack_domains(X_labeled, y_labeled, X_unlabeled)
