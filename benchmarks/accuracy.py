@@ -203,8 +203,8 @@ def logreg_accuracy(task):
     return clf.score(pre.transform(task.X_test), task.y_test)
 
 
-def run_task(task, seeds, max_iter, oracle):
-    """Yield one record per (method, seed)."""
+def run_task(task, seeds, max_iter, oracle, done=frozenset()):
+    """Yield one record per (method, seed), skipping the ``(task, method, seed)`` in ``done``."""
 
     def record(method, seed, accuracy, seconds, **extra):
         return {
@@ -217,18 +217,24 @@ def run_task(task, seeds, max_iter, oracle):
             **extra,
         }
 
-    start = time.perf_counter()
-    yield record("logreg", 0, logreg_accuracy(task), time.perf_counter() - start)
+    def todo(method, seed):
+        return (task.dataset, task.name, method, seed) not in done
+
+    if todo("logreg", 0):
+        start = time.perf_counter()
+        yield record("logreg", 0, logreg_accuracy(task), time.perf_counter() - start)
     variants = [("", {})]
     if task.image_side:
         variants.append(("_cnn", {"feature_extractor": small_cnn(task.image_side)}))
     for seed in seeds:
         for suffix, extra in variants:
             for method, weight in (("source_only", 0.0), ("dann", 1.0)):
+                if not todo(method + suffix, seed):
+                    continue
                 start = time.perf_counter()
                 acc = dann_accuracy(task, seed, max_iter, adversarial_weight=weight, **extra)
                 yield record(method + suffix, seed, acc, time.perf_counter() - start)
-        if oracle:
+        if oracle and todo("dann_oracle", seed):
             best, best_params, start = -1.0, None, time.perf_counter()
             for values in itertools.product(*ORACLE_GRID.values()):
                 params = dict(zip(ORACLE_GRID, values, strict=True))
@@ -310,23 +316,25 @@ def main(argv=None):
     parser.add_argument("--max-iter", type=int, default=100)
     parser.add_argument("--no-oracle", action="store_true", help="skip the oracle grid")
     parser.add_argument("--quick", action="store_true", help="tiny subsets, 1 seed, 2 epochs")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the saved records of the datasets run and skip their (task, method, seed)",
+    )
     args = parser.parse_args(argv)
     seeds = range(1 if args.quick else args.seeds)
     max_iter = 2 if args.quick else args.max_iter
     names = args.dataset or list(DATASETS)
     suffix = "_quick" if args.quick else ""
     path = RESULTS / f"accuracy{suffix}.json"
-    kept = []
-    if path.exists():
-        kept = [
-            r
-            for r in json.loads(path.read_text())
-            if r.get("record") != "machine" and r["dataset"] not in names
-        ]
+    saved = json.loads(path.read_text()) if path.exists() else []
+    saved = [r for r in saved if r.get("record") != "machine"]
+    kept = [r for r in saved if args.resume or r["dataset"] not in names]
+    done = frozenset((r["dataset"], r["task"], r["method"], r["seed"]) for r in kept)
     records = []
     for name in names:
         for task in DATASETS[name](quick=args.quick):
-            for r in run_task(task, seeds, max_iter, oracle=not args.no_oracle):
+            for r in run_task(task, seeds, max_iter, oracle=not args.no_oracle, done=done):
                 records.append(r)
                 print(
                     f"{r['dataset']:>10} {r['task']:>22} {r['method']:>16} seed {r['seed']}: "
