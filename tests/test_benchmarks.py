@@ -44,3 +44,24 @@ def test_accuracy_quick():
     methods = {r["method"] for r in records[1:]}
     assert {"logreg", "source_only", "dann", "dann_oracle", "dann_cnn"} <= methods
     assert all(0.0 <= r["target_accuracy"] <= 1.0 for r in records[1:])
+
+
+@pytest.mark.slow
+def test_model_selection_quick():
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found at {DATA}")
+    records = _run_quick("model_selection")
+    assert {r["dataset"] for r in records[1:]} == {"amazon", "office", "mnist_usps"}
+    selections = [r for r in records[1:] if r["method"].startswith("selected_by_")]
+    assert {r["method"] for r in selections} == {
+        "selected_by_source_accuracy",
+        "selected_by_reverse_validation",
+        "selected_by_importance_weighted",
+        "selected_by_deep_embedded_validation",
+        "selected_by_prediction_entropy",
+    }
+    # A pick is a grid point, so it can never beat the best one.
+    assert all(r["regret"] >= 0.0 for r in selections)
+    points = [r for r in records[1:] if r["method"] == "grid_point"]
+    assert all(0.0 <= r["target_accuracy"] <= 1.0 for r in points)
+    assert all(0.0 <= r["pad_features"] <= 2.0 and 0.0 <= r["pad_inputs"] <= 2.0 for r in points)
