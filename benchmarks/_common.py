@@ -10,6 +10,9 @@ import torch
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The label-free scorer the docs recommend, chosen from benchmarks/model_selection.py results;
+# its picks are the dann_selected column of the accuracy table.
+RECOMMENDED_SELECTOR = "deep_embedded_validation"
 
 
 def machine_info(device="cpu"):

@@ -35,7 +35,15 @@ Run from the repository root::
 
 Records of the datasets run are merged into ``benchmarks/results/accuracy.json``
 (``accuracy_quick.json`` with ``--quick``), and the table is rewritten in the
-``.md`` beside it.
+``.md`` beside it. ``--resume`` keeps the saved records of the datasets run
+and only runs the missing (task, method, seed); ``--tables-only`` rewrites
+the ``.md`` from the saved records.
+
+``dann_selected`` (lambda and architecture chosen by the recommended
+label-free scorer) comes from ``benchmarks/model_selection.py``, whose
+protocol differs (80/20 splits, its own seeds); the ``.md`` shows it in a
+table of its own, beside that benchmark's lambda 0 and lambda 1 points on
+the same runs.
 """
 
 import argparse
@@ -52,7 +60,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScaler
 from torch import nn
 
-from benchmarks._common import RESULTS, SHARED_DATA, machine_info, markdown_table, write_results
+from benchmarks._common import (
+    RECOMMENDED_SELECTOR,
+    RESULTS,
+    SHARED_DATA,
+    machine_info,
+    markdown_table,
+    write_results,
+)
 from skdann import DANNClassifier, stack_domains
 
 AMAZON = ("books", "dvd", "electronics", "kitchen")
@@ -257,7 +272,14 @@ def summarize(records):
     rows = [r for r in records if r.get("record") != "machine"]
     methods = [
         m
-        for m in ("logreg", "source_only", "dann", "dann_oracle", "source_only_cnn", "dann_cnn")
+        for m in (
+            "logreg",
+            "source_only",
+            "dann",
+            "dann_oracle",
+            "source_only_cnn",
+            "dann_cnn",
+        )
         if any(r["method"] == m for r in rows)
     ]
     by_task = {}
@@ -286,10 +308,11 @@ def summarize(records):
             and np.mean(accs["dann"]) <= np.mean(accs["source_only"])
         ):
             losses.append(f"{dataset} {task}")
+
     mean_rows = [
         [
             d,
-            len(next(iter(ms.values()))),
+            len(ms.get("dann", next(iter(ms.values())))),
             *[f"{np.mean(ms[m]):.3f}" if m in ms else "" for m in methods],
         ]
         for d, ms in dataset_means.items()
@@ -302,6 +325,66 @@ def summarize(records):
     text += "\n\nTasks where dann did not beat source_only: "
     text += (", ".join(losses) if losses else "none") + ".\n"
     return text
+
+
+def selected_table(suffix=""):
+    """``dann_selected``: the recommended scorer's picks, from the model selection benchmark.
+
+    Compared on the same runs (tasks, seeds, 80/20 splits) with that benchmark's
+    lambda 0 and lambda 1 grid points, since its protocol differs from this script's.
+    """
+    path = RESULTS / f"model_selection{suffix}.json"
+    if not path.exists():
+        return ""
+    records = [r for r in json.loads(path.read_text()) if r.get("record") != "machine"]
+    picks = [r for r in records if r["method"] == f"selected_by_{RECOMMENDED_SELECTOR}"]
+    rows = []
+    for dataset in dict.fromkeys(r["dataset"] for r in picks):
+        mine = [r for r in picks if r["dataset"] == dataset]
+        runs = {(r["task"], r["seed"]) for r in mine}
+        cells = []
+        for weight in (0.0, 1.0):
+            cells.append(
+                np.mean(
+                    [
+                        r["target_accuracy"]
+                        for r in records
+                        if r["method"] == "grid_point"
+                        and r["dataset"] == dataset
+                        and (r["task"], r["seed"]) in runs
+                        and r["adversarial_weight"] == weight
+                        and r["hidden_layer_sizes"] == [100, 100]
+                    ]
+                    or [np.nan]
+                )
+            )
+        best = [
+            r["target_accuracy"]
+            for r in records
+            if r["method"] == "best_grid_point" and r["dataset"] == dataset
+        ]
+        rows.append(
+            [
+                dataset,
+                len({task for task, _ in runs}),
+                len(runs),
+                *[f"{c:.3f}" for c in cells],
+                f"{np.mean([r['target_accuracy'] for r in mine]):.3f}",
+                f"{np.mean(best):.3f}",
+            ]
+        )
+    text = (
+        "\n`dann_selected`, from `python -m benchmarks.model_selection`: lambda in {0, 0.01, "
+        f"0.03, 0.1, 0.3, 1}} x {{(100,), (100, 100)}} chosen by {RECOMMENDED_SELECTOR} on a "
+        "validation fold, the models trained on 80% of the source and of the target rows, "
+        "over the tasks and seeds run there (Office: the 4 pairs with the largest transfer "
+        "gap; Amazon: 1 seed). It may pick lambda 0. Compared on the same runs with that "
+        "benchmark's source_only (lambda 0) and dann (lambda 1) points, both (100, 100):\n\n"
+    )
+    return text + markdown_table(
+        ["dataset", "tasks", "runs", "source_only", "dann", "dann_selected", "best grid point"],
+        rows,
+    )
 
 
 def main(argv=None):
@@ -321,6 +404,11 @@ def main(argv=None):
         action="store_true",
         help="keep the saved records of the datasets run and skip their (task, method, seed)",
     )
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="rewrite the .md tables from the saved records (after a model selection run)",
+    )
     args = parser.parse_args(argv)
     seeds = range(1 if args.quick else args.seeds)
     max_iter = 2 if args.quick else args.max_iter
@@ -332,6 +420,9 @@ def main(argv=None):
     kept = [r for r in saved if args.resume or r["dataset"] not in names]
     done = frozenset((r["dataset"], r["task"], r["method"], r["seed"]) for r in kept)
     records = []
+    if args.tables_only:
+        names = []
+        kept = saved
     for name in names:
         for task in DATASETS[name](quick=args.quick):
             for r in run_task(task, seeds, max_iter, oracle=not args.no_oracle, done=done):
@@ -343,8 +434,13 @@ def main(argv=None):
                 )
             # Write after each task, so a long run keeps what it has done.
             all_records = [machine_info(), *kept, *records]
-            write_results("accuracy", all_records, summarize(all_records), suffix)
-    print(summarize([*kept, *records]))
+            write_results(
+                "accuracy", all_records, summarize(all_records) + selected_table(suffix), suffix
+            )
+    text = summarize([*kept, *records]) + selected_table(suffix)
+    if args.tables_only:
+        (RESULTS / f"accuracy{suffix}.md").write_text(text + "\n")
+    print(text)
     return 0
 
 

@@ -191,9 +191,14 @@ def selection_records(points):
     records = []
     for name in SELECTORS:
         scores = np.array([p["scores"][name] for p in points])
+        # A NaN score (a diverged model) ranks last, as in GridSearchCV.
+        scores = np.where(np.isnan(scores), -np.inf, scores)
         pick = points[int(np.argmax(scores))]
+        finite = np.isfinite(scores)
         rho = (
-            spearmanr(scores, accuracy).statistic if np.ptp(scores) and np.ptp(accuracy) else None
+            spearmanr(scores[finite], accuracy[finite])[0]
+            if finite.sum() > 2 and np.ptp(scores[finite]) and np.ptp(accuracy[finite])
+            else None
         )
         records.append(
             {
@@ -222,7 +227,9 @@ def pad_table(points):
     """Proxy A-distance on the validation fold: model inputs vs learned features."""
     rows = []
     for dataset in dict.fromkeys(p["dataset"] for p in points):
-        mine = [p for p in points if p["dataset"] == dataset]
+        mine = [p for p in points if p["dataset"] == dataset and "pad_inputs" in p]
+        if not mine:
+            continue
         cells = [f"{np.mean([p['pad_inputs'] for p in mine]):.2f}"]
         for weight in (0.0, 0.1, 1.0):
             pads = [p["pad_features"] for p in mine if p["adversarial_weight"] == weight]

@@ -161,7 +161,7 @@ def deep_embedded_validation_scorer(estimator, X, y):
     index = np.array([classes.index(label) for label in y_source])
     losses = -np.log(np.clip(proba[np.arange(len(index)), index], 1e-12, 1.0))
     weighted = weights * losses
-    variance = np.var(weights)
+    variance = np.var(weights, ddof=1)  # the same normalisation as np.cov
     eta = -np.cov(weighted, weights)[0, 1] / variance if variance > 0 else 0.0
     risk = np.mean(weighted) + eta * np.mean(weights) - eta
     return float(-risk)
@@ -219,7 +219,7 @@ def proxy_a_distance(X_source, X_target, random_state=0):
     Parameters
     ----------
     X_source, X_target : array-like of shape (n_source, n_features), (n_target, n_features)
-        The two samples (dense).
+        The two samples, dense or sparse (sparse ones are densified).
     random_state : int, default=0
         Seed of the half split.
 

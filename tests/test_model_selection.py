@@ -2,7 +2,10 @@
 
 import numpy as np
 import pytest
+from sklearn.base import is_classifier
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, check_cv
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skdann import DANNClassifier, stack_domains
 from skdann.metrics import importance_weighted_scorer
@@ -21,7 +24,9 @@ def stacked(shifted_blobs):
 )
 def test_stratified_folds_keep_both_domains_in_train_and_validation(stacked, cv):
     X, y = stacked
-    splitter = check_cv(cv, y, classifier=True)
+    # GridSearchCV splits with check_cv(cv, y, classifier=is_classifier(estimator)).
+    pipe = make_pipeline(StandardScaler(), DANNClassifier())
+    splitter = check_cv(cv, y, classifier=is_classifier(pipe))
     assert isinstance(splitter, StratifiedKFold)
     for train, test in splitter.split(X, y):
         for part in (train, test):
