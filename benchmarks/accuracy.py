@@ -307,7 +307,7 @@ def summarize(records):
             and "source_only" in accs
             and np.mean(accs["dann"]) <= np.mean(accs["source_only"])
         ):
-            losses.append(f"{dataset} {task}")
+            losses.append(loss_row(rows, dataset, task))
 
     mean_rows = [
         [
@@ -322,9 +322,72 @@ def summarize(records):
     text += markdown_table(["dataset", "tasks", *methods], mean_rows)
     text += "\n\nPer task, mean ± std over seeds:\n\n"
     text += markdown_table(["dataset", "task", *methods], task_rows)
-    text += "\n\nTasks where dann did not beat source_only: "
-    text += (", ".join(losses) if losses else "none") + ".\n"
+    text += "\n\nTasks where dann did not beat source_only: " + ("none.\n" if not losses else "")
+    if losses:
+        text += "\n\n" + markdown_table(
+            [
+                "dataset",
+                "task",
+                "dann - source_only",
+                "dann std over seeds",
+                "seeds where dann wins",
+                "oracle's lambda picks",
+            ],
+            losses,
+        )
+        for dataset in dict.fromkeys(row[0] for row in losses):
+            text += f"\n\n{LOSS_NOTES.get(dataset, '')}"
+        text += "\n"
     return text
+
+
+# Why dann (lambda 1) can lose to source_only, from the table above and the data's sizes.
+LOSS_NOTES = {
+    "office": (
+        "Office-Caltech10: most of these gaps are smaller than the spread of dann over seeds "
+        "(a tie, with dann ahead on some seeds). The clear losses are dslr->webcam and "
+        "caltech->dslr. DSLR and webcam photograph the same objects and are the closest "
+        "pair of domains (a source-trained logistic regression already reaches 0.81-0.83), "
+        "so there is little shift to remove and the adversarial term mostly costs fit on a "
+        "157-row source; the oracle prefers lambda 0.1 there. With DSLR as the target (157 "
+        "rows, 64 of them in every step) the domain head sees each target row every 2.5 "
+        "steps; a likely cause, not verified here, is that it separates the domains by "
+        "memorising rows, so lambda 1 moves the features to hide noise rather than shift. "
+        "Across the 12 pairs the oracle "
+        "picks lambda <= 0.3 in most pair-seeds: lambda 1, the default fixed in advance, is "
+        "too strong for domains this small; choosing it without labels is what "
+        "benchmarks/model_selection.py measures."
+    ),
+}
+
+
+def loss_row(rows, dataset, task):
+    """Evidence for one task where dann did not beat source_only."""
+
+    def values(method):
+        return {
+            r["seed"]: r["target_accuracy"]
+            for r in rows
+            if r["dataset"] == dataset and r["task"] == task and r["method"] == method
+        }
+
+    dann, source_only = values("dann"), values("source_only")
+    seeds = sorted(set(dann) & set(source_only))
+    wins = sum(dann[s] > source_only[s] for s in seeds)
+    picks = [
+        r["oracle_params"]["adversarial_weight"]
+        for r in rows
+        if r["dataset"] == dataset and r["task"] == task and r["method"] == "dann_oracle"
+    ]
+    counts = ", ".join(f"{w:g}: {picks.count(w)}" for w in sorted(set(picks)))
+    return [
+        dataset,
+        task,
+        f"{np.mean(list(dann.values())) - np.mean(list(source_only.values())):+.3f}",
+        f"{np.std(list(dann.values())):.3f}",
+        f"{wins}/{len(seeds)}",
+        counts,
+    ]
 
 
 def selected_table(suffix=""):
