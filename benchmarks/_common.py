@@ -12,7 +12,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # The label-free scorer the docs recommend, chosen from benchmarks/model_selection.py results;
 # its picks are the dann_selected column of the accuracy table.
-RECOMMENDED_SELECTOR = "deep_embedded_validation"
+RECOMMENDED_SELECTOR = "prediction_entropy"
 
 
 def machine_info(device="cpu"):

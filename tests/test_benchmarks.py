@@ -75,3 +75,14 @@ def test_model_selection_quick():
             assert picked and r["target_accuracy"] == picked[0]["target_accuracy"]
             assert r["regret"] == pytest.approx(best - r["target_accuracy"])
     assert all({"pad_inputs", "pad_features", "scores"} <= set(r) for r in points)
+
+
+@pytest.mark.slow
+def test_domain_invariance_quick():
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found at {DATA}")
+    records = _run_quick("domain_invariance")
+    assert {r["dataset"] for r in records[1:]} == {"amazon", "office", "mnist_usps"}
+    assert {r["adversarial_weight"] for r in records[1:]} == {0.0, 1.0}
+    for r in records[1:]:
+        assert {"pad_inputs", "pad_features", "pad_own_head", "target_accuracy"} <= set(r)
