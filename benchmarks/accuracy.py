@@ -424,7 +424,9 @@ def selected_table(suffix=""):
         best = [
             r["target_accuracy"]
             for r in records
-            if r["method"] == "best_grid_point" and r["dataset"] == dataset
+            if r["method"] == "best_grid_point"
+            and r["dataset"] == dataset
+            and (r["task"], r["seed"]) in runs
         ]
         rows.append(
             [
@@ -465,12 +467,12 @@ def main(argv=None):
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="keep the saved records of the datasets run and skip their (task, method, seed)",
+        help="keep all saved records of the datasets run and skip their (task, method, seed)",
     )
     parser.add_argument(
         "--tables-only",
         action="store_true",
-        help="rewrite the .md tables from the saved records (after a model selection run)",
+        help="rewrite the .md tables from all saved records (after a model selection run)",
     )
     args = parser.parse_args(argv)
     seeds = range(1 if args.quick else args.seeds)

@@ -16,7 +16,8 @@ one fold:
   the selectors never see.
 
 For each selector: the target accuracy of the grid point it picks (ties go
-to the first point, the smallest lambda), the regret (best grid point minus
+to the first point, the smallest lambda, as ``GridSearchCV``'s
+``best_index_`` does), the regret (best grid point minus
 the pick) and the Spearman rank correlation between its score and the target
 accuracy over the grid.
 
@@ -50,12 +51,11 @@ from sklearn.pipeline import make_pipeline
 
 from benchmarks._common import RESULTS, machine_info, markdown_table, write_results
 from benchmarks.accuracy import amazon_tasks, mnist_usps_tasks, office_tasks
-from skdann import DANNClassifier, stack_domains, target_mask
+from skdann import DANNClassifier, stack_domains
 from skdann.metrics import (
     deep_embedded_validation_scorer,
     importance_weighted_scorer,
     prediction_entropy_scorer,
-    proxy_a_distance,
     reverse_validation_scorer,
 )
 
@@ -140,19 +140,12 @@ def grid_points(grid):
 def run_grid(task, seed, grid, max_iter):
     """Yield one record per grid point: its target accuracy and every selector's score."""
     (X_fit, y_fit), (X_val, y_val) = split_task(task, seed)
-    is_target = target_mask(y_val)
-    pad_inputs = None
     for params in grid_points(grid):
         start = time.perf_counter()
         model = make_pipeline(
             task.preprocessing(), DANNClassifier(random_state=seed, max_iter=max_iter, **params)
         ).fit(X_fit, y_fit)
         fit_seconds = time.perf_counter() - start
-        if pad_inputs is None:  # the preprocessing does not depend on the grid point
-            inputs = model[:-1].transform(X_val)
-            pad_inputs = proxy_a_distance(inputs[~is_target], inputs[is_target])
-        features = model.transform(X_val)
-        pad_features = proxy_a_distance(features[~is_target], features[is_target])
         scores, score_seconds = {}, {}
         for name, selector in SELECTORS.items():
             start = time.perf_counter()
@@ -167,8 +160,6 @@ def run_grid(task, seed, grid, max_iter):
             "hidden_layer_sizes": list(params["hidden_layer_sizes"]),
             "target_accuracy": float(model.score(task.X_test, task.y_test)),
             "scores": scores,
-            "pad_inputs": pad_inputs,
-            "pad_features": pad_features,
             "seconds": round(fit_seconds, 3),
             "score_seconds": score_seconds,
             **({"transfer_gap": task.gap} if hasattr(task, "gap") else {}),
@@ -221,29 +212,6 @@ def selection_records(points):
         }
     )
     return records
-
-
-def pad_table(points):
-    """Proxy A-distance on the validation fold: model inputs vs learned features."""
-    rows = []
-    for dataset in dict.fromkeys(p["dataset"] for p in points):
-        mine = [p for p in points if p["dataset"] == dataset and "pad_inputs" in p]
-        if not mine:
-            continue
-        cells = [f"{np.mean([p['pad_inputs'] for p in mine]):.2f}"]
-        for weight in (0.0, 0.1, 1.0):
-            pads = [p["pad_features"] for p in mine if p["adversarial_weight"] == weight]
-            cells.append(f"{np.mean(pads):.2f}" if pads else "")
-        rows.append([dataset, *cells])
-    text = (
-        "Proxy A-distance between the source and target rows of the validation fold (0: the "
-        "domains cannot be told apart, 2: they separate linearly), on the preprocessed inputs "
-        "and on `transform` features, mean over tasks, seeds and architectures:\n\n"
-    )
-    return text + markdown_table(
-        ["dataset", "inputs", "features, lambda 0", "features, lambda 0.1", "features, lambda 1"],
-        rows,
-    )
 
 
 def summarize(records):
@@ -316,7 +284,6 @@ def summarize(records):
         ],
         rows,
     )
-    text += "\n\n" + pad_table(points)
     text += "\n\nPer task (mean over seeds of the picked target accuracy):\n\n"
     by_task = {}
     for r in selections:

@@ -19,6 +19,7 @@ accuracy, and it is the scorer the documentation recommends. See the
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -218,8 +219,11 @@ def proxy_a_distance(X_source, X_target, random_state=0):
     A linear classifier (standardised logistic regression) learns to tell
     the domains apart on half of the rows of each; with ``eps`` its error on
     the other half, ``PAD = 2 (1 - 2 eps)``. Near 0 for indistinguishable
-    samples, near 2 for separable ones. Compare raw inputs with
-    ``DANNClassifier.transform`` features: adaptation should lower it.
+    samples, near 2 for separable ones. ``eps`` is the *balanced* error (the
+    mean of the two domains' error rates) and the classifier weights the
+    domains equally, so samples of different sizes do not inflate the
+    distance: always guessing the larger domain scores 0, not the share of
+    its rows. Compare raw inputs with ``DANNClassifier.transform`` features.
 
     Parameters
     ----------
@@ -231,7 +235,7 @@ def proxy_a_distance(X_source, X_target, random_state=0):
     Returns
     -------
     float
-        PAD in ``[0, 2]`` (an error above 0.5 counts as 0.5).
+        PAD in ``[0, 2]`` (a balanced error above 0.5 counts as 0.5).
     """
     X_source, X_target = _dense(X_source), _dense(X_target)
     Z = np.vstack([X_source, X_target]).astype(float)
@@ -239,8 +243,13 @@ def proxy_a_distance(X_source, X_target, random_state=0):
     Z_fit, Z_test, d_fit, d_test = train_test_split(
         Z, d, test_size=0.5, random_state=random_state, stratify=d
     )
-    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))])
-    error = 1.0 - model.fit(Z_fit, d_fit).score(Z_test, d_test)
+    model = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("clf", LogisticRegression(max_iter=2000, class_weight="balanced")),
+        ]
+    )
+    error = 1.0 - balanced_accuracy_score(d_test, model.fit(Z_fit, d_fit).predict(Z_test))
     return float(2.0 * (1.0 - 2.0 * min(error, 0.5)))
 
 
