@@ -47,7 +47,6 @@ the same runs.
 """
 
 import argparse
-import itertools
 import json
 import time
 
@@ -56,6 +55,7 @@ import scipy.sparse as sp
 from sklearn.datasets import make_moons
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScaler
 from torch import nn
@@ -251,8 +251,7 @@ def run_task(task, seeds, max_iter, oracle, done=frozenset()):
                 yield record(method + suffix, seed, acc, time.perf_counter() - start)
         if oracle and todo("dann_oracle", seed):
             best, best_params, start = -1.0, None, time.perf_counter()
-            for values in itertools.product(*ORACLE_GRID.values()):
-                params = dict(zip(ORACLE_GRID, values, strict=True))
+            for params in ParameterGrid(ORACLE_GRID):
                 acc = dann_accuracy(task, seed, max_iter, **params)
                 if acc > best:
                     best, best_params = acc, params

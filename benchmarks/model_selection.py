@@ -38,19 +38,17 @@ Writes ``benchmarks/results/model_selection.{json,md}`` (``_quick`` with
 """
 
 import argparse
-import itertools
 import json
 import time
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.model_selection import ParameterGrid, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 
 from benchmarks._common import RESULTS, machine_info, markdown_table, write_results
-from benchmarks.accuracy import amazon_tasks, mnist_usps_tasks, office_tasks
+from benchmarks.accuracy import amazon_tasks, logreg_accuracy, mnist_usps_tasks, office_tasks
 from skdann import DANNClassifier, stack_domains
 from skdann.metrics import (
     deep_embedded_validation_scorer,
@@ -80,23 +78,11 @@ SELECTORS = {
 }
 
 
-def _rows(X, idx):
-    return X[idx]
-
-
-def _stack(X_a, X_b):
-    return sp.vstack([X_a, X_b]).tocsr() if sp.issparse(X_a) else np.vstack([X_a, X_b])
-
-
 def largest_gap_office_tasks(n_tasks=4, quick=False):
     """The Office-Caltech pairs where a source-trained logistic regression loses most."""
     scored = []
     for task in office_tasks(quick=quick):
-        pre = task.preprocessing().fit(_stack(task.X_source, task.X_target))
-        clf = LogisticRegression(max_iter=2000)
-        transfer = clf.fit(pre.transform(task.X_source), task.y_source).score(
-            pre.transform(task.X_test), task.y_test
-        )
+        transfer = logreg_accuracy(task)
         in_domain = cross_val_score(
             make_pipeline(task.preprocessing(), LogisticRegression(max_iter=2000)),
             task.X_test,
@@ -123,24 +109,17 @@ def split_task(task, seed):
     tgt_fit, tgt_val = train_test_split(
         np.arange(task.X_target.shape[0]), test_size=0.2, random_state=seed
     )
-    fit = stack_domains(
-        _rows(task.X_source, src_fit), task.y_source[src_fit], _rows(task.X_target, tgt_fit)
-    )
+    fit = stack_domains(task.X_source[src_fit], task.y_source[src_fit], task.X_target[tgt_fit])
     validation = stack_domains(
-        _rows(task.X_source, src_val), task.y_source[src_val], _rows(task.X_target, tgt_val)
+        task.X_source[src_val], task.y_source[src_val], task.X_target[tgt_val]
     )
     return fit, validation
-
-
-def grid_points(grid):
-    for values in itertools.product(*grid.values()):
-        yield dict(zip(grid, values, strict=True))
 
 
 def run_grid(task, seed, grid, max_iter):
     """Yield one record per grid point: its target accuracy and every selector's score."""
     (X_fit, y_fit), (X_val, y_val) = split_task(task, seed)
-    for params in grid_points(grid):
+    for params in ParameterGrid(grid):
         start = time.perf_counter()
         model = make_pipeline(
             task.preprocessing(), DANNClassifier(random_state=seed, max_iter=max_iter, **params)
