@@ -1,0 +1,85 @@
+"""Predictions stored before the estimator-family redesign must stay bit-identical.
+
+``tests/data/classifier_predictions_v0_1.npz`` was written by running this
+file as a script (``python -m tests.test_bit_identity``) on the code of
+commit c5b2a24, before ``_classifier.py`` was split into a base class, a
+batch module and thin estimators. Fits run on the CPU with one torch thread,
+so the float arithmetic is reproducible.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from skdann import DANNClassifier, stack_domains
+
+REFERENCE = Path(__file__).parent / "data" / "classifier_predictions_v0_1.npz"
+
+CASES = {
+    "defaults_three_argument": ({}, "three"),
+    "defaults_stacked": ({}, "stacked"),
+    "dropout_adam_constant": (
+        {
+            "dropout": 0.2,
+            "solver": "adam",
+            "learning_rate_init": 0.01,
+            "adversarial_schedule": "constant",
+            "adversarial_weight": 0.3,
+        },
+        "three",
+    ),
+    "early_stopping": (
+        {"early_stopping": True, "n_iter_no_change": 3, "validation_fraction": 0.2},
+        "three",
+    ),
+    "source_only_no_target": ({"adversarial_weight": 0.0}, "source"),
+    "three_classes_small_batch": ({"batch_size": 7, "hidden_layer_sizes": (12, 6)}, "three3"),
+}
+
+
+def _data(n_classes=2):
+    rng = np.random.RandomState(0)
+    y_source = np.arange(90) % n_classes
+    X_source = rng.normal(size=(90, 5)) + 1.5 * y_source[:, None]
+    y_target = np.arange(70) % n_classes
+    X_target = rng.normal(size=(70, 5)) + 1.5 * y_target[:, None] + 0.8
+    return X_source, y_source, X_target
+
+
+def _predictions(name):
+    params, form = CASES[name]
+    X_source, y_source, X_target = _data(3 if form == "three3" else 2)
+    clf = DANNClassifier(hidden_layer_sizes=(16,), max_iter=8, random_state=0)
+    clf.set_params(**{"batch_size": 16, **params})
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        if form == "stacked":
+            clf.fit(*stack_domains(X_source, y_source, X_target))
+        elif form == "source":
+            with pytest.warns(UserWarning, match="no target rows"):
+                clf.fit(X_source, y_source)
+        else:
+            clf.fit(X_source, y_source, X_target)
+        return clf.predict_proba(X_target), clf.transform(X_target)
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_predictions_are_bit_identical_to_before_the_redesign(name):
+    stored = np.load(REFERENCE)
+    proba, features = _predictions(name)
+    np.testing.assert_array_equal(proba, stored[f"{name}_proba"])
+    np.testing.assert_array_equal(features, stored[f"{name}_features"])
+
+
+if __name__ == "__main__":
+    arrays = {}
+    for case in CASES:
+        proba, features = _predictions(case)
+        arrays[f"{case}_proba"], arrays[f"{case}_features"] = proba, features
+    np.savez_compressed(REFERENCE, **arrays)
+    print(f"wrote {REFERENCE} ({len(arrays)} arrays)")
