@@ -1,4 +1,10 @@
-"""Marking target rows: scikit-learn's ``y == -1`` convention for unlabeled rows."""
+"""Which row belongs to which domain.
+
+Target rows are marked in ``y``: ``-1`` for classifiers (scikit-learn's
+convention for unlabeled rows), NaN for regressors. Several domains are
+told apart by ``sample_domain`` (skada's convention: positive ids for
+source domains, negative ids for target domains).
+"""
 
 import numpy as np
 import scipy.sparse as sp
@@ -9,17 +15,20 @@ TARGET_LABEL = -1
 """Label that marks an unlabeled target row in ``y`` (as in ``SelfTrainingClassifier``)."""
 
 
-def target_mask(y):
+def target_mask(y, *, regression=False):
     """Return a boolean mask of the target rows of ``y``.
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Labels where ``-1`` marks a target row. With string labels the
         string ``"-1"`` marks a target row (what :func:`stack_domains`
         returns; NumPy also turns ``-1`` into ``"-1"`` when it builds a
         string array). In an object array either ``-1`` or ``"-1"`` marks a
         target row.
+    regression : bool, default=False
+        Read ``y`` as regression targets: NaN marks a target row (a row of
+        NaN with several outputs) and ``-1`` is an ordinary value.
 
     Returns
     -------
@@ -27,6 +36,11 @@ def target_mask(y):
         True on target rows.
     """
     y = np.asarray(y)
+    if regression:
+        if y.dtype.kind not in "biuf":
+            y = y.astype(float)
+        missing = np.isnan(y) if y.dtype.kind == "f" else np.zeros(y.shape, dtype=bool)
+        return missing.all(axis=1) if missing.ndim == 2 else missing
     if y.dtype.kind in "biuf":
         return y == TARGET_LABEL
     if y.dtype.kind in "US":
@@ -45,7 +59,7 @@ def _is_target_value(value):
         return False
 
 
-def stack_domains(X_source, y_source, X_target):
+def stack_domains(X_source, y_source, X_target, *, regression=False):
     """Stack source and target rows into one ``(X, y)`` with ``y == -1`` on target rows.
 
     The result can go through a whole :class:`~sklearn.pipeline.Pipeline`, so
@@ -60,6 +74,9 @@ def stack_domains(X_source, y_source, X_target):
         Source labels. They must not contain ``-1``, which marks target rows.
     X_target : {array-like, sparse matrix, DataFrame} of shape (n_target, n_features)
         Unlabeled target rows, of the same kind as ``X_source``.
+    regression : bool, default=False
+        Mark target rows with NaN in a float ``y`` (what
+        :class:`~skdann.DANNRegressor` reads) instead of ``-1``.
 
     Returns
     -------
@@ -69,7 +86,9 @@ def stack_domains(X_source, y_source, X_target):
     y : ndarray of shape (n_source + n_target,)
         ``y_source`` followed by ``-1`` for each target row. Numeric labels
         keep their dtype; string labels give a string array with ``"-1"`` on
-        target rows; other labels give an object array holding ``-1``.
+        target rows; other labels give an object array holding ``-1``. With
+        ``regression=True``: float64 targets (2-D for several outputs) with
+        NaN on the target rows.
 
     Examples
     --------
@@ -80,19 +99,29 @@ def stack_domains(X_source, y_source, X_target):
     ((3, 3), ['cat', 'dog', '-1'])
     """
     y_source = np.asarray(y_source)
-    if y_source.ndim != 1:
+    if y_source.ndim != 1 and not (regression and y_source.ndim == 2):
         raise ValueError(f"y_source must be 1-D, got an array of shape {y_source.shape}.")
     if len(y_source) != _n_rows(X_source):
         raise ValueError(
             f"X_source has {_n_rows(X_source)} rows but y_source has {len(y_source)} labels."
         )
+    check_same_columns(X_source, X_target)
+    check_same_n_features(_n_columns(X_source), _n_columns(X_target))
+    n_target = _n_rows(X_target)
+    if regression:
+        y_source = y_source.astype(np.float64)
+        if np.isnan(y_source).any():
+            raise ValueError(
+                "y_source contains NaN, which marks target rows for regression; "
+                "drop or impute those source rows."
+            )
+        y_target = np.full((n_target, *y_source.shape[1:]), np.nan)
+        return _stack_rows(X_source, X_target), np.concatenate([y_source, y_target])
     if target_mask(y_source).any():
         raise ValueError(
             "y_source contains the label -1, which marks target rows; "
             "encode the source labels differently (for example with LabelEncoder)."
         )
-    check_same_n_features(_n_columns(X_source), _n_columns(X_target))
-    n_target = _n_rows(X_target)
     if y_source.dtype.kind in "biuf":
         y_target = np.full(n_target, TARGET_LABEL, dtype=np.result_type(y_source, np.int8))
         y = np.concatenate([y_source, y_target])
@@ -114,6 +143,83 @@ def check_same_n_features(n_source_features, n_target_features):
             f"X_target has {n_target_features} features, but X_source has "
             f"{n_source_features} features; both domains need the same features."
         )
+
+
+def check_same_columns(X, X_target):
+    """Raise a ``ValueError`` naming the columns when two DataFrames' columns differ."""
+    columns, target_columns = getattr(X, "columns", None), getattr(X_target, "columns", None)
+    if columns is None or target_columns is None or list(columns) == list(target_columns):
+        return
+    only_source = [c for c in columns if c not in set(target_columns)]
+    only_target = [c for c in target_columns if c not in set(columns)]
+    if only_source or only_target:
+        detail = f"only in the source: {only_source}; only in the target: {only_target}"
+    else:
+        detail = "same names in another order"
+    raise ValueError(f"X_target's columns differ from X's ({detail}).")
+
+
+def check_sample_domain(sample_domain, is_target):
+    """Validate ``sample_domain`` against the rows' target markers.
+
+    Positive ids are source domains and negative ids target domains, as in
+    skada. Returns the domain index of every source row and of every target
+    row (``0 .. k - 1``, ids in increasing order of their absolute value),
+    or ``None`` for a side with a single domain, and the ids of the
+    source and target domains.
+    """
+    n_rows = len(is_target)
+    sample_domain = np.asarray(sample_domain)
+    if sample_domain.ndim != 1 or len(sample_domain) != n_rows:
+        raise ValueError(
+            f"sample_domain must hold one domain id per row of X: got shape "
+            f"{sample_domain.shape} for {n_rows} rows."
+        )
+    if sample_domain.dtype.kind not in "iu":
+        raise ValueError(
+            "sample_domain must hold integer domain ids (positive for source domains, "
+            f"negative for target domains); got dtype {sample_domain.dtype}."
+        )
+    if (sample_domain == 0).any():
+        raise ValueError(
+            "sample_domain must not contain 0: positive ids mark source domains, "
+            "negative ids target domains."
+        )
+    marked = (sample_domain > 0) & is_target
+    if marked.any():
+        raise ValueError(
+            f"{int(marked.sum())} rows have a positive (source) sample_domain but a target "
+            f"marker in y (first at row {int(np.flatnonzero(marked)[0])}); source rows need "
+            "labels."
+        )
+    labeled = (sample_domain < 0) & ~is_target
+    if labeled.any():
+        raise ValueError(
+            f"{int(labeled.sum())} rows have a negative (target) sample_domain but a label "
+            f"in y (first at row {int(np.flatnonzero(labeled)[0])}); mark target rows in y "
+            "too, e.g. y[sample_domain < 0] = -1 (NaN for a regressor)."
+        )
+    ids, counts = np.unique(sample_domain, return_counts=True)
+    if (counts < 2).any():
+        raise ValueError(
+            f"Domain {int(ids[counts < 2][0])} of sample_domain has a single row; every "
+            "domain needs at least two rows."
+        )
+    source_ids = ids[ids > 0]
+    target_ids = ids[ids < 0][::-1]  # -1, -2, ...: increasing absolute value
+    return (
+        _codes(sample_domain[~is_target], source_ids),
+        _codes(sample_domain[is_target], target_ids),
+        source_ids,
+        target_ids,
+    )
+
+
+def _codes(ids, domain_ids):
+    if len(domain_ids) <= 1:
+        return None
+    lookup = {int(d): k for k, d in enumerate(domain_ids)}
+    return np.array([lookup[int(d)] for d in ids], dtype=np.int64)
 
 
 def _n_rows(X):

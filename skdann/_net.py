@@ -1,127 +1,55 @@
-"""The skorch net that trains a :class:`~skdann._module.DANNModule`.
-
-Training data lives in tensors on the training device. Each step takes
-``batch_size`` source rows and ``batch_size`` target rows, cut from those
-tensors by indexing: there is no per-row ``Dataset.__getitem__`` and no
-collate function, which is where a plain skorch/DataLoader pipeline spends
-most of its time on small networks.
+"""The skorch net that trains a :class:`~skdann.DANNModule`.
 
 The net is extended only through skorch's documented hooks:
-``get_dataset``, ``get_iterator``, ``train_step_single``,
-``get_default_callbacks`` and callbacks.
+``get_default_callbacks``, ``get_dataset``, ``get_iterator``, ``get_loss``,
+``train_step_single`` and callbacks. Its default callbacks are complete:
+the schedules, the domain metrics, the divergence guard and ``PrintLog``
+are configured with skorch's ``callbacks__<name>__<param>`` arguments.
 """
 
-import functools
-import math
-from dataclasses import dataclass
+import copy
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring
-from skorch.utils import to_tensor
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from torch import nn
 
-_PREDICT_BATCH_SIZE = 4096
-
-
-@dataclass
-class DomainData:
-    """Training tensors of both domains.
-
-    Parameters
-    ----------
-    X_source : torch.Tensor
-        Source rows.
-    y_source : torch.Tensor or None
-        Encoded source labels (``int64``), or ``None`` for inference.
-    X_target : torch.Tensor or None
-        Unlabeled target rows, or ``None``.
-    """
-
-    X_source: torch.Tensor
-    y_source: torch.Tensor = None
-    X_target: torch.Tensor = None
-
-    def __len__(self):
-        return len(self.X_source)
+from ._batches import PREDICT_BATCH_SIZE, BalancedDomainBatches, DomainData, SequentialBatches
+from .schedules import StepSchedule
 
 
-class PairedBatches:
-    """Iterate over one epoch of paired (source, target) batches.
-
-    One epoch is one pass over the larger domain in random order; the
-    smaller domain cycles through fresh permutations. Each batch is
-    ``((X_source_batch, X_target_batch), y_source_batch)`` with the same
-    number of rows from each domain, or ``(X_source_batch, y_source_batch)``
-    when there is no target data.
+class LabelLoss(nn.Module):
+    """Label criterion: mean loss over rows, or weighted mean with row weights.
 
     Parameters
     ----------
-    data : DomainData
-        Tensors to draw from.
-    batch_size : int
-        Rows per domain in each batch.
-    generator : torch.Generator
-        CPU generator for the permutations, seeded for reproducibility.
+    loss : {"cross_entropy", "squared_error", "huber"}, default="cross_entropy"
+        Cross-entropy on class logits, or a regression loss on (standardised)
+        targets of shape ``(n, n_outputs)``.
+    huber_delta : float, default=1.0
+        Threshold of the Huber loss.
     """
 
-    def __init__(self, data, batch_size, generator):
-        self.data = data
-        self.batch_size = batch_size
-        self.generator = generator
-        n_target = 0 if data.X_target is None else len(data.X_target)
-        self.n_rows = max(len(data.X_source), n_target)
+    def __init__(self, loss="cross_entropy", huber_delta=1.0):
+        super().__init__()
+        self.loss = loss
+        self.huber_delta = huber_delta
 
-    def __len__(self):
-        return math.ceil(self.n_rows / self.batch_size)
-
-    def _cycled_permutation(self, n):
-        """Indices covering ``self.n_rows`` draws from ``range(n)``."""
-        repeats = math.ceil(self.n_rows / n)
-        perms = [torch.randperm(n, generator=self.generator) for _ in range(repeats)]
-        return torch.cat(perms)[: self.n_rows]
-
-    def __iter__(self):
-        data = self.data
-        device = data.X_source.device
-        source_idx = self._cycled_permutation(len(data.X_source)).to(device)
-        target_idx = None
-        if data.X_target is not None:
-            target_idx = self._cycled_permutation(len(data.X_target)).to(device)
-        for start in range(0, self.n_rows, self.batch_size):
-            idx = source_idx[start : start + self.batch_size]
-            X_source, y_source = data.X_source[idx], data.y_source[idx]
-            if target_idx is None:
-                yield X_source, y_source
-            else:
-                X_target = data.X_target[target_idx[start : start + self.batch_size]]
-                yield (X_source, X_target), y_source
-
-
-class SequentialBatches:
-    """Iterate over the source rows in order, for validation and inference.
-
-    Parameters
-    ----------
-    data : DomainData
-        Tensors to read; only ``X_source`` and ``y_source`` are used.
-    batch_size : int
-        Rows per batch.
-    """
-
-    def __init__(self, data, batch_size):
-        self.data = data
-        self.batch_size = batch_size
-
-    def __len__(self):
-        return math.ceil(len(self.data.X_source) / self.batch_size)
-
-    def __iter__(self):
-        X, y = self.data.X_source, self.data.y_source
-        for start in range(0, len(X), self.batch_size):
-            stop = start + self.batch_size
-            yield X[start:stop], None if y is None else y[start:stop]
+    def forward(self, y_pred, y_true, sample_weight=None):
+        reduction = "mean" if sample_weight is None else "none"
+        if self.loss == "cross_entropy":
+            losses = F.cross_entropy(y_pred, y_true, reduction=reduction)
+        elif self.loss == "squared_error":
+            losses = F.mse_loss(y_pred, y_true, reduction=reduction)
+        else:
+            losses = F.huber_loss(y_pred, y_true, reduction=reduction, delta=self.huber_delta)
+        if sample_weight is None:
+            return losses
+        if losses.ndim > 1:
+            losses = losses.mean(dim=1)
+        return (losses * sample_weight).mean()
 
 
 class DomainMetrics(Callback):
@@ -188,53 +116,33 @@ class DivergenceGuard(Callback):
             )
 
 
-class SourceEarlyStopping(Callback):
-    """Stop when the held-out source loss stops improving; restore the best weights.
+class BestWeightsEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping`` that keeps the best weights on the CPU.
 
-    Parameters
-    ----------
-    patience : int
-        Epochs without an improvement of more than ``tol`` before stopping.
-    tol : float
-        Minimal decrease of ``valid_loss`` counted as an improvement.
-
-    Notes
-    -----
-    The best weights are kept on the CPU and dropped after training, so a
-    fitted net holds no extra copy and pickles without device tensors.
+    The best epoch's weights are always restored at the end of training
+    and recorded as ``best_epoch`` in the last history row; the copy is
+    dropped afterwards, so a fitted net holds no extra weights and pickles
+    without device tensors.
     """
 
-    def __init__(self, patience, tol):
-        self.patience = patience
-        self.tol = tol
-
-    def initialize(self):
-        self.best_loss_ = np.inf
-        self.best_epoch_ = 0
-        self.best_state_ = None
-        self.misses_ = 0
-        return self
-
     def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1, "valid_loss"]
-        if loss < self.best_loss_ - self.tol:
-            self.best_loss_ = loss
-            self.best_epoch_ = net.history[-1, "epoch"]
-            self.best_state_ = {
+        improved = self._is_score_improved(net.history[-1, self.monitor])
+        # The parent would deep-copy the weights on the device: copy to the CPU here.
+        load_best, self.load_best = self.load_best, False
+        try:
+            super().on_epoch_end(net, **kwargs)
+        finally:
+            self.load_best = load_best
+        if improved and load_best:
+            self.best_model_weights_ = {
                 k: v.detach().to("cpu", copy=True) for k, v in net.module_.state_dict().items()
             }
-            self.misses_ = 0
-        else:
-            self.misses_ += 1
-        if self.misses_ >= self.patience:
-            # skorch ends the fit loop cleanly on KeyboardInterrupt.
-            raise KeyboardInterrupt
 
     def on_train_end(self, net, **kwargs):
-        if self.best_state_ is not None:
-            net.module_.load_state_dict(self.best_state_)
+        if self.load_best and self.best_model_weights_ is not None:
+            net.module_.load_state_dict(self.best_model_weights_)
             net.history.record("best_epoch", self.best_epoch_)
-        self.best_state_ = None
+        self.best_model_weights_ = None
 
 
 class DANNNet(NeuralNet):
@@ -254,48 +162,72 @@ class DANNNet(NeuralNet):
         self.batch_seed = batch_seed
 
     def get_default_callbacks(self):
-        # PrintLog is added last by the estimator, after the callbacks that
-        # record the DANN metrics, so that it prints them.
+        # skorch runs PrintLog last, after every callback that records.
         return [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("schedule", StepSchedule()),
+            ("domain_metrics", DomainMetrics()),
+            ("divergence_guard", DivergenceGuard()),
+            ("print_log", PrintLog()),
         ]
 
     def get_dataset(self, X, y=None):
         if isinstance(X, DomainData):
             return X
-        X = to_tensor(X, device=self.device)
         if y is not None:
-            y = to_tensor(y, device=self.device)
+            y = torch.as_tensor(y, device=self.device)
         return DomainData(X, y)
 
     def get_iterator(self, dataset, training=False):
         if training:
             generator = torch.Generator().manual_seed(self.batch_seed)
-            return PairedBatches(dataset, self.batch_size, generator)
-        return SequentialBatches(dataset, max(self.batch_size, _PREDICT_BATCH_SIZE))
+            return BalancedDomainBatches(dataset, self.batch_size, generator)
+        return SequentialBatches(
+            dataset, max(self.batch_size, PREDICT_BATCH_SIZE), device=self.device
+        )
+
+    def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
+        return self.criterion_(y_pred, y_true, sample_weight)
+
+    def get_domain_loss(self, domain_logits, domain_labels, sample_weight=None):
+        """Domain criterion: a logit for two domains, a softmax for more.
+
+        Returns the loss and the number of correct domain guesses.
+        """
+        if isinstance(domain_labels, tuple):
+            labels, signs = domain_labels
+            if sample_weight is None:
+                loss = F.binary_cross_entropy_with_logits(domain_logits, labels)
+            else:
+                loss = F.binary_cross_entropy_with_logits(
+                    domain_logits, labels, weight=sample_weight
+                )
+            # A logit on the right side of 0 is a correct domain guess.
+            return loss, (domain_logits * signs > 0).sum()
+        losses = F.cross_entropy(domain_logits, domain_labels, reduction="none")
+        loss = losses.mean() if sample_weight is None else (losses * sample_weight).mean()
+        return loss, (domain_logits.argmax(dim=1) == domain_labels).sum()
 
     def train_step_single(self, batch, **fit_params):
         if not self.module_.training:  # switching every step costs a module walk
-            self._set_training(True)
-        (X_source, X_target), y_source = _split_batch(batch)
-        class_logits, domain_logits = self.module_.forward_train(X_source, X_target)
-        label_loss = self.get_loss(class_logits, y_source, X=X_source, training=True)
-        n_source = len(X_source)
+            self.module_.train()
+        X, targets = batch
+        class_logits, domain_logits = self.module_.forward_train(X, targets.n_source)
+        label_loss = self.get_loss(
+            class_logits, targets.y_source, training=True, sample_weight=targets.source_weight
+        )
         if domain_logits is None:
             loss = label_loss
             domain_loss = torch.zeros((), device=label_loss.device)
             domain_correct = torch.zeros((), device=label_loss.device)
             n_domain = 0
         else:
-            domain, sign = _domain_labels(
-                n_source, len(X_target), domain_logits.device, domain_logits.dtype
+            domain_loss, domain_correct = self.get_domain_loss(
+                domain_logits, targets.domain_labels, targets.domain_weight
             )
-            domain_loss = F.binary_cross_entropy_with_logits(domain_logits, domain)
             loss = label_loss + domain_loss
-            # A logit on the right side of 0 is a correct domain guess.
-            domain_correct = (domain_logits * sign > 0).sum()
             n_domain = len(domain_logits)
         loss.backward()
         return {
@@ -304,21 +236,16 @@ class DANNNet(NeuralNet):
             "label_loss": label_loss.detach(),
             "domain_loss": domain_loss.detach(),
             "domain_correct": domain_correct.detach(),
-            "n_source": n_source,
+            "n_source": targets.n_source,
             "n_domain": n_domain,
         }
 
 
-@functools.lru_cache(maxsize=16)
-def _domain_labels(n_source, n_target, device, dtype):
-    """Domain labels (0 source, 1 target) and signs (-1, +1) of a batch, built once."""
-    domain = torch.cat([torch.zeros(n_source), torch.ones(n_target)]).to(device, dtype)
-    return domain, 2.0 * domain - 1.0
-
-
-def _split_batch(batch):
-    """Return ``((X_source, X_target or None), y_source)`` from a training batch."""
-    X, y = batch
-    if isinstance(X, tuple):
-        return X, y
-    return (X, None), y
+def copy_callbacks(callbacks):
+    """Deep-copy user callbacks and name the unnamed ones."""
+    named = []
+    for index, callback in enumerate(copy.deepcopy(callbacks or [])):
+        if not isinstance(callback, tuple):
+            callback = (f"user_{index}_{type(callback).__name__}", callback)
+        named.append(callback)
+    return named

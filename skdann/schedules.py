@@ -12,10 +12,13 @@ import math
 from skorch.callbacks import Callback
 
 __all__ = [
+    "ADVERSARIAL_SCHEDULES",
+    "LEARNING_RATE_SCHEDULES",
     "StepSchedule",
     "constant_factor",
     "ganin_adversarial_factor",
     "ganin_learning_rate_factor",
+    "resolve_schedule",
 ]
 
 
@@ -62,22 +65,42 @@ def constant_factor(p):
     return 1.0
 
 
+ADVERSARIAL_SCHEDULES = {"ganin": ganin_adversarial_factor, "constant": constant_factor}
+"""Named schedules of the adversarial weight (``adversarial_schedule``)."""
+
+LEARNING_RATE_SCHEDULES = {"ganin": ganin_learning_rate_factor, "constant": constant_factor}
+"""Named schedules of the learning rate (``learning_rate_schedule``)."""
+
+
+def resolve_schedule(schedule, named):
+    """Return the factor function of a schedule given by name or as a callable."""
+    return named[schedule] if isinstance(schedule, str) else schedule
+
+
 class StepSchedule(Callback):
     """Set the adversarial weight and the learning rate before every step.
 
+    Progress ``p`` runs from 0 to 1 over ``max_epochs`` epochs of the net;
+    the number of steps in an epoch is the length of the net's own training
+    iterator, read when training starts.
+
     Parameters
     ----------
-    adversarial_weight : float
+    adversarial_weight : float, default=1.0
         Maximal adversarial weight ``lambda``.
-    adversarial_factor : callable
+    adversarial_schedule : {"ganin", "constant"} or callable, default="ganin"
         Maps progress ``p`` in ``[0, 1]`` to the factor applied to
         ``adversarial_weight``.
-    learning_rate : float
-        Initial learning rate ``mu0``.
-    learning_rate_factor : callable
-        Maps progress ``p`` to the factor applied to ``learning_rate``.
-    total_steps : int
-        Number of training steps over which ``p`` goes from 0 to 1.
+    learning_rate_schedule : {"ganin", "constant"} or callable, default="ganin"
+        Maps progress ``p`` to the factor applied to the net's initial
+        learning rate ``lr``.
+
+    Attributes
+    ----------
+    total_steps_ : int
+        Steps over which ``p`` goes from 0 to 1.
+    step_ : int
+        Steps taken so far.
 
     Notes
     -----
@@ -88,30 +111,38 @@ class StepSchedule(Callback):
 
     def __init__(
         self,
-        adversarial_weight,
-        adversarial_factor,
-        learning_rate,
-        learning_rate_factor,
-        total_steps,
+        adversarial_weight=1.0,
+        adversarial_schedule="ganin",
+        learning_rate_schedule="ganin",
     ):
         self.adversarial_weight = adversarial_weight
-        self.adversarial_factor = adversarial_factor
-        self.learning_rate = learning_rate
-        self.learning_rate_factor = learning_rate_factor
-        self.total_steps = total_steps
+        self.adversarial_schedule = adversarial_schedule
+        self.learning_rate_schedule = learning_rate_schedule
 
     def initialize(self):
         self.step_ = 0
+        self.total_steps_ = None
         self.current_adversarial_weight_ = 0.0
-        self.current_learning_rate_ = self.learning_rate
+        self.current_learning_rate_ = None
         return self
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if self.total_steps_ is None:
+            steps_per_epoch = len(net.get_iterator(dataset_train, training=True))
+            self.total_steps_ = steps_per_epoch * net.max_epochs
+            self.adversarial_factor_ = resolve_schedule(
+                self.adversarial_schedule, ADVERSARIAL_SCHEDULES
+            )
+            self.learning_rate_factor_ = resolve_schedule(
+                self.learning_rate_schedule, LEARNING_RATE_SCHEDULES
+            )
 
     def on_batch_begin(self, net, batch=None, training=None, **kwargs):
         if not training:
             return
-        p = min(self.step_ / max(self.total_steps, 1), 1.0)
-        lam = self.adversarial_weight * float(self.adversarial_factor(p))
-        lr = self.learning_rate * float(self.learning_rate_factor(p))
+        p = min(self.step_ / max(self.total_steps_, 1), 1.0)
+        lam = self.adversarial_weight * float(self.adversarial_factor_(p))
+        lr = net.lr * float(self.learning_rate_factor_(p))
         net.module_.grl.lambda_ = lam
         for group in net.optimizer_.param_groups:
             group["lr"] = lr

@@ -13,7 +13,7 @@ def _module(lambda_):
 
 def _domain_loss_grad(module, X_source, X_target):
     module.zero_grad()
-    _, domain_logits = module.forward_train(X_source, X_target)
+    _, domain_logits = module.forward_train(torch.cat([X_source, X_target]), len(X_source))
     domain = torch.cat([torch.zeros(len(X_source)), torch.ones(len(X_target))])
     F.binary_cross_entropy_with_logits(domain_logits, domain).backward()
     first = module.feature_extractor[0].weight
@@ -43,7 +43,7 @@ def test_gradient_into_features_scales_with_lambda():
 
 def test_domain_head_outputs_one_logit_per_row_and_is_not_constant():
     module = _module(1.0)
-    class_logits, domain_logits = module.forward_train(torch.randn(5, 4), torch.randn(7, 4))
+    class_logits, domain_logits = module.forward_train(torch.randn(12, 4), 5)
     assert class_logits.shape == (5, 3)
     assert domain_logits.shape == (12,)
     assert domain_logits.std() > 0
@@ -52,8 +52,8 @@ def test_domain_head_outputs_one_logit_per_row_and_is_not_constant():
 def test_forward_returns_class_logits_and_source_only_has_no_domain_logits():
     module = _module(1.0)
     X = torch.randn(5, 4)
-    torch.testing.assert_close(module(X), module.forward_train(X)[0])
-    assert module.forward_train(X)[1] is None
+    torch.testing.assert_close(module(X), module.forward_train(X, 5)[0])
+    assert module.forward_train(X, 5)[1] is None
 
 
 def test_make_mlp_layout():
@@ -61,3 +61,27 @@ def test_make_mlp_layout():
     kinds = [type(layer).__name__ for layer in mlp]
     assert kinds == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout"]
     assert mlp(torch.randn(3, 4)).shape == (3, 5)
+
+
+def test_several_domains_get_one_logit_each_and_a_reversed_gradient():
+    torch.manual_seed(0)
+    module = DANNModule(make_mlp(4, (8,)), 8, 2, (6,), n_domains=4)
+    assert module.domain_head[-1].out_features == 4
+    X = torch.randn(16, 4)
+    labels = torch.arange(4).repeat_interleave(4)
+    grads = []
+    for lambda_ in (1.0, -1.0):
+        module.zero_grad()
+        module.grl.lambda_ = lambda_
+        _, domain_logits = module.forward_train(X, 12)
+        assert domain_logits.shape == (16, 4)
+        F.cross_entropy(domain_logits, labels).backward()
+        grads.append(module.feature_extractor[0].weight.grad.clone())
+    assert grads[0].abs().sum() > 1e-4
+    torch.testing.assert_close(grads[0], -grads[1])
+
+
+def test_regression_head_has_one_output_per_target():
+    module = DANNModule(make_mlp(4, (8,)), 8, 3, ())
+    assert module(torch.randn(5, 4)).shape == (5, 3)
+    assert module.domain_head[-1].in_features == 8

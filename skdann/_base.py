@@ -1,0 +1,414 @@
+"""``BaseDANN``: what every DANN estimator shares.
+
+Parameters and their constraints, ``fit`` with the roll-back of a failed
+refit, the template ``_fit`` (validation, domains, weights, module and net
+assembly), ``transform`` and the forward pass used by ``predict``.
+Subclasses supply the hooks that differ: how targets are validated,
+marked and encoded, and which label criterion trains them.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import TransformerTags, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from skorch.callbacks import ProgressBar
+
+from ._batches import DomainData, SourceHoldout
+from ._domains import check_same_columns, check_same_n_features, check_sample_domain
+from ._module import build_module
+from ._net import BestWeightsEarlyStopping, DANNNet, copy_callbacks
+from .schedules import ADVERSARIAL_SCHEDULES, LEARNING_RATE_SCHEDULES
+
+_OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+
+
+class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of the DANN estimators; use a subclass.
+
+    Subclasses implement ``_check_targets``, ``_target_mask``,
+    ``_encode_targets``, ``_label_criterion`` and ``_predict_nonlinearity``.
+    """
+
+    __metadata_request__fit = {"sample_domain": True}
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"relu", "tanh", "logistic", "identity"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "domain_hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+        "adversarial_schedule": [StrOptions(set(ADVERSARIAL_SCHEDULES)), callable],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions(set(LEARNING_RATE_SCHEDULES)), callable],
+        "solver": [StrOptions(set(_OPTIMIZERS))],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "feature_extractor": [None, callable],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [None, list],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100, 100),
+        activation="relu",
+        dropout=0.0,
+        alpha=1e-4,
+        domain_hidden_layer_sizes=(100,),
+        adversarial_weight=1.0,
+        adversarial_schedule="ganin",
+        learning_rate_init=0.05,
+        learning_rate_schedule="ganin",
+        solver="sgd",
+        momentum=0.9,
+        batch_size=64,
+        max_iter=100,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        feature_extractor=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.alpha = alpha
+        self.domain_hidden_layer_sizes = domain_hidden_layer_sizes
+        self.adversarial_weight = adversarial_weight
+        self.adversarial_schedule = adversarial_schedule
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate_schedule = learning_rate_schedule
+        self.solver = solver
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.feature_extractor = feature_extractor
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        # ``transform`` returns the learned features, computed in float32.
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, X_target=None, *, sample_domain=None, sample_weight=None):
+        """Fit the network on labeled source rows and unlabeled target rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training rows. Without ``X_target``: source and target rows
+            together, the target rows marked in ``y``. With ``X_target``:
+            the labeled source rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets of the source rows; ``-1`` (classifier) or NaN
+            (regressor) marks a target row.
+        X_target : {array-like, sparse matrix} of shape (n_target, n_features), default=None
+            Unlabeled target rows, appended to ``X`` as if ``y`` marked them.
+        sample_domain : array-like of int of shape (n_samples,), default=None
+            Domain of each row of the stacked form (not with ``X_target``):
+            positive ids for source domains, negative ids for target
+            domains. Each step then takes ``batch_size`` rows from every
+            domain and the domain head tells all of them apart. ``None``
+            gives one source and one target domain.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row of ``X`` (of the source rows
+            with ``X_target``). A source row's weight scales its label loss
+            and its domain loss, a target row's weight its domain loss.
+            Weights are relative within each side (normalised to mean 1).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        previous = {k: v for k, v in vars(self).items() if _is_fitted_attribute(k)}
+        try:
+            return self._fit(X, y, X_target, sample_domain, sample_weight)
+        except BaseException:
+            # Never leave a half-fitted estimator in place of a fitted one.
+            for key in [k for k in vars(self) if _is_fitted_attribute(k)]:
+                delattr(self, key)
+            vars(self).update(previous)
+            raise
+
+    def _fit(self, X, y, X_target, sample_domain, sample_weight):
+        if X_target is not None:
+            check_same_columns(X, X_target)
+            if sample_domain is not None:
+                raise ValueError(
+                    "sample_domain applies to the stacked form only; with X_target, "
+                    "stack the domains (stack_domains) and give one id per row."
+                )
+        X, y = self._check_targets(X, y)
+        is_target = self._target_mask(y)
+        source_weight, target_weight = _split_weights(sample_weight, is_target, X_target)
+        source_domain = target_domain = None
+        if X_target is not None:
+            # Same data as fit(*stack_domains(X, y, X_target)), without the copy.
+            if is_target.any():
+                raise ValueError(
+                    f"y contains the label {self._marker_name()}, which marks target rows, "
+                    "and X_target was given too: with X_target, y must hold source "
+                    "labels only."
+                )
+            X_target = check_array(
+                X_target, accept_sparse="csr", dtype=np.float32, input_name="X_target"
+            )
+            check_same_n_features(X.shape[1], X_target.shape[1])
+            X_source, y_source = X, y
+        else:
+            if sample_domain is not None:
+                source_domain, target_domain, *_ = check_sample_domain(sample_domain, is_target)
+            X_source, y_source = _select_rows(X, ~is_target), y[~is_target]
+            X_target = _select_rows(X, is_target) if is_target.any() else None
+        if len(y_source) == 0:
+            raise ValueError(
+                f"y has no labeled source rows: every row is marked {self._marker_name()} "
+                f"(target). {type(self).__name__} needs labeled source rows to learn from."
+            )
+        y_encoded = self._encode_targets(y_source)
+        source_weight = self._class_weighted(source_weight, y_encoded)
+        if X_target is None:
+            warnings.warn(
+                f"y contains no target rows (y == {self._marker_name()}) and no X_target "
+                "was given; training source-only, without the adversarial loss.",
+                UserWarning,
+                stacklevel=4,
+            )
+        device = _resolve_device(self.device)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        data = DomainData(
+            _to_tensor(X_source, device),
+            torch.as_tensor(y_encoded, device=device),
+            None if X_target is None else _to_tensor(X_target, device),
+            source_domain,
+            target_domain,
+            _weights_tensor(source_weight, device),
+            None if X_target is None else _weights_tensor(target_weight, device),
+        )
+        self.n_domains_ = data.n_source_domains + data.n_target_domains
+
+        cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            module = build_module(
+                X.shape[1],
+                self._n_outputs(y_encoded),
+                hidden_layer_sizes=self.hidden_layer_sizes,
+                activation=self.activation,
+                dropout=self.dropout,
+                domain_hidden_layer_sizes=self.domain_hidden_layer_sizes,
+                feature_extractor=self.feature_extractor,
+                n_domains=max(self.n_domains_, 2),
+            )
+            net = self._build_net(module, device, seed, data, y_encoded)
+            net.fit(data, None)
+
+        self.net_ = net
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        self._n_features_out = module.label_head.in_features
+        return self
+
+    def _build_net(self, module, device, seed, data, y_encoded):
+        callbacks = []
+        train_split = None
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    BestWeightsEarlyStopping(
+                        patience=self.n_iter_no_change,
+                        threshold=self.tol,
+                        threshold_mode="abs",
+                        load_best=True,
+                    ),
+                )
+            )
+            stratify = self._stratify_labels(y_encoded, data.source_domain)
+            train_split = SourceHoldout(self.validation_fraction, seed, stratify)
+        callbacks += copy_callbacks(self.callbacks)
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar(batches_per_epoch="count")))
+        optimizer_kwargs = {"weight_decay": self.alpha}
+        if self.solver == "sgd":
+            optimizer_kwargs["momentum"] = self.momentum
+        criterion, criterion_kwargs = self._label_criterion()
+        return DANNNet(
+            module,
+            criterion=criterion,
+            optimizer=_OPTIMIZERS[self.solver],
+            lr=self.learning_rate_init,
+            max_epochs=self.max_iter,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=self._predict_nonlinearity(),
+            device=device,
+            verbose=int(self.verbose > 0),
+            batch_seed=seed,
+            callbacks__schedule__adversarial_weight=self.adversarial_weight,
+            callbacks__schedule__adversarial_schedule=self.adversarial_schedule,
+            callbacks__schedule__learning_rate_schedule=self.learning_rate_schedule,
+            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
+            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+        )
+
+    # Hooks with defaults; subclasses override what differs.
+
+    def _marker_name(self):
+        return "-1"
+
+    def _class_weighted(self, source_weight, y_encoded):
+        return source_weight
+
+    def _stratify_labels(self, y_encoded, source_domain):
+        return source_domain
+
+    def _n_outputs(self, y_encoded):
+        raise NotImplementedError
+
+    def _forward(self, X):
+        """Validate ``X`` and return the network's output, in float32."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
+        with torch.no_grad():
+            return self.net_.predict_proba(X)
+
+    def transform(self, X):
+        """Return the learned (domain-invariant) features.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to embed.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+            Output of the feature extractor, in evaluation mode.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
+        net = self.net_
+        extractor = net.module_.feature_extractor
+        extractor.eval()
+        batches = net.get_iterator(net.get_dataset(X), training=False)
+        with torch.no_grad():
+            features = [extractor(batch).cpu() for batch, _ in batches]
+        return torch.cat(features).numpy()
+
+    def fit_transform(self, X, y, X_target=None, **fit_params):
+        """Fit, then return the learned features of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training rows, as in :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, as in :meth:`fit`.
+        X_target : {array-like, sparse matrix} of shape (n_target, n_features), default=None
+            Unlabeled target rows, as in :meth:`fit`.
+        **fit_params : dict
+            ``sample_domain`` and ``sample_weight``, as in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+            Features of the rows of ``X`` (not of ``X_target``).
+        """
+        return self.fit(X, y, X_target, **fit_params).transform(X)
+
+
+def _split_weights(sample_weight, is_target, X_target):
+    """Validate ``sample_weight``; return the source rows' and target rows' weights."""
+    if sample_weight is None:
+        return None, None
+    weights = np.asarray(sample_weight)
+    if weights.ndim != 1 or len(weights) != len(is_target):
+        raise ValueError(
+            f"sample_weight must hold one weight per row of X: got shape {weights.shape} "
+            f"for {len(is_target)} rows."
+        )
+    if weights.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must be numeric, got dtype {weights.dtype}.")
+    weights = weights.astype(np.float64)
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight contains NaN or infinite values.")
+    if (weights < 0).any():
+        raise ValueError(f"sample_weight must be non-negative; its minimum is {weights.min()}.")
+    source, target = weights[~is_target], weights[is_target]
+    if len(source) and not source.any():
+        raise ValueError("sample_weight is zero on every source row: nothing to learn from.")
+    if X_target is None and len(target) and not target.any():
+        raise ValueError("sample_weight is zero on every target row: nothing to adapt to.")
+    return source, target if len(target) else None
+
+
+def _weights_tensor(weights, device):
+    if weights is None:
+        return None
+    return torch.as_tensor(weights / weights.mean(), dtype=torch.float32, device=device)
+
+
+def _is_fitted_attribute(name):
+    return name.endswith("_") and not name.startswith("_")
+
+
+def _resolve_device(device):
+    device = str(device)
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _select_rows(X, mask):
+    """Rows of ``X`` where ``mask`` is true: a view when they are one block."""
+    rows = np.flatnonzero(mask)
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return X[rows[0] : rows[-1] + 1]
+    return X[rows]
+
+
+def _to_tensor(X, device):
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if not X.flags.writeable:
+        X = X.copy()
+    return torch.from_numpy(X).to(device)

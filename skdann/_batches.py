@@ -1,0 +1,287 @@
+"""Training data of several domains, and the batches cut from it.
+
+Rows live in tensors on the training device. A training step takes
+``batch_size`` rows from every domain, cut by indexing: there is no per-row
+``Dataset.__getitem__`` and no collate function, which is where a plain
+DataLoader pipeline spends most of its time on small networks. Inference
+reads rows in order, in chunks, from a tensor, a NumPy array or a sparse
+matrix, so an input is never converted to one large tensor at once.
+"""
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.model_selection import train_test_split
+
+PREDICT_BATCH_SIZE = 4096
+
+
+@dataclass
+class DomainData:
+    """Rows of all domains, ready for training or inference.
+
+    Parameters
+    ----------
+    X_source : torch.Tensor, ndarray or sparse matrix
+        Labeled source rows (for inference: the rows to predict).
+    y_source : torch.Tensor or None
+        Encoded source targets: ``int64`` class indices, or ``float32`` of
+        shape ``(n_source, n_outputs)`` for regression.
+    X_target : torch.Tensor or None
+        Unlabeled target rows.
+    source_domain, target_domain : ndarray of int or None
+        Index of the domain of each source (target) row, ``0 .. k - 1``;
+        ``None`` when all source (target) rows form one domain.
+    source_weight, target_weight : torch.Tensor or None
+        Per-row weights of the source (target) rows, or ``None``.
+    """
+
+    X_source: Any
+    y_source: torch.Tensor = None
+    X_target: torch.Tensor = None
+    source_domain: np.ndarray = None
+    target_domain: np.ndarray = None
+    source_weight: torch.Tensor = None
+    target_weight: torch.Tensor = None
+
+    def __len__(self):
+        return self.X_source.shape[0]
+
+    @property
+    def n_source_domains(self):
+        return 1 if self.source_domain is None else int(self.source_domain.max()) + 1
+
+    @property
+    def n_target_domains(self):
+        if self.X_target is None:
+            return 0
+        return 1 if self.target_domain is None else int(self.target_domain.max()) + 1
+
+    def source_subset(self, rows):
+        """Keep the source rows at ``rows`` (a sorted ``ndarray``), all target rows."""
+        device_rows = torch.as_tensor(rows, device=_device_of(self.X_source))
+        return DomainData(
+            self.X_source[device_rows],
+            None if self.y_source is None else self.y_source[device_rows],
+            self.X_target,
+            None if self.source_domain is None else self.source_domain[rows],
+            self.target_domain,
+            None if self.source_weight is None else self.source_weight[device_rows],
+            self.target_weight,
+        )
+
+
+class StepTargets(NamedTuple):
+    """What a training step needs besides its input rows.
+
+    The input rows of a step are one tensor: the rows of each source domain,
+    then of each target domain, ``n_per_domain`` rows from each.
+    """
+
+    y_source: torch.Tensor
+    n_source: int
+    domain_labels: Any  # (float labels, signs) for two domains, int64 labels for more, or None
+    source_weight: torch.Tensor = None
+    domain_weight: torch.Tensor = None
+
+
+class BalancedDomainBatches:
+    """One epoch of training steps, each taking ``batch_size`` rows from every domain.
+
+    One epoch is one pass over the largest domain in random order; every
+    other domain cycles through fresh permutations. Each item is
+    ``(X_step, StepTargets)``.
+
+    Parameters
+    ----------
+    data : DomainData
+        Rows to draw from.
+    batch_size : int
+        Rows per domain in each step.
+    generator : torch.Generator
+        CPU generator for the permutations, seeded for reproducibility.
+    """
+
+    def __init__(self, data, batch_size, generator):
+        self.data = data
+        self.batch_size = batch_size
+        self.generator = generator
+        device = _device_of(data.X_source)
+        self.groups = [("source", rows) for rows in _domain_rows(data.source_domain, device)]
+        if data.X_target is not None:
+            self.groups += [("target", rows) for rows in _domain_rows(data.target_domain, device)]
+        self.n_rows = max(
+            len(data.X_source if rows is None else rows)
+            if kind == "source"
+            else len(data.X_target if rows is None else rows)
+            for kind, rows in self.groups
+        )
+
+    def __len__(self):
+        return math.ceil(self.n_rows / self.batch_size)
+
+    def _cycled_permutation(self, n):
+        """Indices covering ``self.n_rows`` draws from ``range(n)``."""
+        repeats = math.ceil(self.n_rows / n)
+        perms = [torch.randperm(n, generator=self.generator) for _ in range(repeats)]
+        return torch.cat(perms)[: self.n_rows]
+
+    def __iter__(self):
+        data = self.data
+        device = _device_of(data.X_source)
+        orders = []
+        for kind, rows in self.groups:
+            X = data.X_source if kind == "source" else data.X_target
+            n = len(X) if rows is None else len(rows)
+            order = self._cycled_permutation(n).to(device)
+            orders.append(order if rows is None else rows[order])
+        n_source_groups = sum(kind == "source" for kind, _ in self.groups)
+        for start in range(0, self.n_rows, self.batch_size):
+            steps = [order[start : start + self.batch_size] for order in orders]
+            source_idx = steps[0] if n_source_groups == 1 else torch.cat(steps[:n_source_groups])
+            parts = [data.X_source[source_idx]]
+            if len(steps) > n_source_groups:
+                target_idx = torch.cat(steps[n_source_groups:])
+                parts.append(data.X_target[target_idx])
+            else:
+                target_idx = None
+            X_step = parts[0] if len(parts) == 1 else torch.cat(parts)
+            yield X_step, self._targets(source_idx, target_idx, len(steps), len(steps[0]))
+
+    def _targets(self, source_idx, target_idx, n_groups, n_per_group):
+        data = self.data
+        source_weight = None if data.source_weight is None else data.source_weight[source_idx]
+        if target_idx is None:
+            return StepTargets(data.y_source[source_idx], len(source_idx), None, source_weight)
+        domain_weight = None
+        if data.source_weight is not None or data.target_weight is not None:
+            domain_weight = torch.cat(
+                [
+                    _weights_or_ones(data.source_weight, source_idx),
+                    _weights_or_ones(data.target_weight, target_idx),
+                ]
+            )
+        device = _device_of(data.X_source)
+        dtype = data.X_source.dtype if torch.is_tensor(data.X_source) else torch.float32
+        return StepTargets(
+            data.y_source[source_idx],
+            len(source_idx),
+            domain_labels(n_groups, n_per_group, len(source_idx), device, dtype),
+            source_weight,
+            domain_weight,
+        )
+
+
+class SequentialBatches:
+    """Read the source rows in order, in chunks, for validation and inference.
+
+    ``X_source`` may be a tensor, a NumPy array or a sparse matrix: a chunk
+    is converted (densified) on its own, so the whole input never is. A
+    chunk read from a NumPy array is copied, so a feature extractor that
+    works in place never changes the caller's array.
+
+    Parameters
+    ----------
+    data : DomainData
+        Rows to read; only ``X_source`` and ``y_source`` are used.
+    batch_size : int
+        Rows per chunk.
+    device : str or torch.device
+        Where chunks that are not already tensors are moved.
+    """
+
+    def __init__(self, data, batch_size, device="cpu"):
+        self.data = data
+        self.batch_size = batch_size
+        self.device = device
+
+    def __len__(self):
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self):
+        X, y = self.data.X_source, self.data.y_source
+        for start in range(0, X.shape[0], self.batch_size):
+            stop = start + self.batch_size
+            yield _chunk(X, start, stop, self.device), None if y is None else y[start:stop]
+
+
+def _chunk(X, start, stop, device):
+    if torch.is_tensor(X):
+        return X[start:stop]
+    chunk = X[start:stop]
+    chunk = chunk.toarray() if sp.issparse(chunk) else np.array(chunk, dtype=np.float32)
+    return torch.from_numpy(np.asarray(chunk, dtype=np.float32)).to(device)
+
+
+class SourceHoldout:
+    """skorch ``train_split``: hold out a share of the source rows for early stopping.
+
+    The split is stratified on ``stratify`` (host labels: classes, and
+    domains with several sources), so no labels are read back from the
+    device. Target rows all stay in the training part.
+
+    Parameters
+    ----------
+    fraction : float
+        Share of source rows held out.
+    seed : int
+        Seed of the split.
+    stratify : ndarray or None
+        One label per source row to stratify on, or ``None``.
+    """
+
+    def __init__(self, fraction, seed, stratify=None):
+        self.fraction = fraction
+        self.seed = seed
+        self.stratify = stratify
+
+    def __call__(self, dataset, y=None, **fit_params):
+        indices = np.arange(len(dataset))
+        try:
+            train, valid = train_test_split(
+                indices, test_size=self.fraction, random_state=self.seed, stratify=self.stratify
+            )
+        except ValueError:
+            # A class too small to stratify: fall back to a plain random split.
+            train, valid = train_test_split(
+                indices, test_size=self.fraction, random_state=self.seed
+            )
+        held_out = dataset.source_subset(np.sort(valid))
+        return dataset.source_subset(np.sort(train)), DomainData(
+            held_out.X_source, held_out.y_source
+        )
+
+
+@functools.lru_cache(maxsize=16)
+def domain_labels(n_groups, n_per_group, n_source, device, dtype):
+    """Domain labels of a step, built once per layout.
+
+    With two domains: float labels (0 source, 1 target) for a single logit
+    and their signs (-1, +1). With more: the ``int64`` index of each row's
+    domain, sources first, for a softmax over the domains.
+    """
+    if n_groups == 2:
+        domain = torch.cat([torch.zeros(n_source), torch.ones(n_per_group)]).to(device, dtype)
+        return domain, 2.0 * domain - 1.0
+    return torch.arange(n_groups, device=device).repeat_interleave(n_per_group)
+
+
+def _domain_rows(codes, device):
+    if codes is None:
+        return [None]
+    return [torch.as_tensor(np.flatnonzero(codes == k), device=device) for k in np.unique(codes)]
+
+
+def _weights_or_ones(weights, idx):
+    if weights is None:
+        return torch.ones(len(idx), device=idx.device)
+    return weights[idx]
+
+
+def _device_of(X):
+    return X.device if torch.is_tensor(X) else torch.device("cpu")
