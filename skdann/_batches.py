@@ -93,9 +93,11 @@ class StepTargets(NamedTuple):
 class BalancedDomainBatches:
     """One epoch of training steps, each taking ``batch_size`` rows from every domain.
 
-    One epoch is one pass over the largest domain in random order; every
-    other domain cycles through fresh permutations. Each item is
-    ``(X_step, StepTargets)``.
+    One epoch is ``ceil(n / batch_size)`` steps, ``n`` the size of the
+    largest domain: one pass over it in random order. Every domain cycles
+    through fresh permutations, so the last step is topped up from the next
+    permutation and is never short (a BatchNorm layer never sees a
+    one-row batch). Each item is ``(X_step, StepTargets)``.
 
     Parameters
     ----------
@@ -126,10 +128,11 @@ class BalancedDomainBatches:
         return math.ceil(self.n_rows / self.batch_size)
 
     def _cycled_permutation(self, n):
-        """Indices covering ``self.n_rows`` draws from ``range(n)``."""
-        repeats = math.ceil(self.n_rows / n)
+        """Indices covering every step's draws from ``range(n)``."""
+        n_draws = len(self) * self.batch_size
+        repeats = math.ceil(n_draws / n)
         perms = [torch.randperm(n, generator=self.generator) for _ in range(repeats)]
-        return torch.cat(perms)[: self.n_rows]
+        return torch.cat(perms)[:n_draws]
 
     def __iter__(self):
         data = self.data
@@ -141,7 +144,7 @@ class BalancedDomainBatches:
             order = self._cycled_permutation(n).to(device)
             orders.append(order if rows is None else rows[order])
         n_source_groups = sum(kind == "source" for kind, _ in self.groups)
-        for start in range(0, self.n_rows, self.batch_size):
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
             steps = [order[start : start + self.batch_size] for order in orders]
             source_idx = steps[0] if n_source_groups == 1 else torch.cat(steps[:n_source_groups])
             parts = [data.X_source[source_idx]]
