@@ -1,15 +1,19 @@
 """skdann: domain-adversarial neural networks (DANN) for scikit-learn."""
 
+from ._base import BaseDANN
 from ._classifier import DANNClassifier
 from ._domains import TARGET_LABEL, stack_domains, target_mask
 from ._grl import GradientReversal, gradient_reversal
 from ._module import DANNModule, make_mlp
+from ._regressor import DANNRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BaseDANN",
     "DANNClassifier",
     "DANNModule",
+    "DANNRegressor",
     "GradientReversal",
     "TARGET_LABEL",
     "__version__",

@@ -387,6 +387,8 @@ def _weights_tensor(weights, device):
 
 
 def _is_fitted_attribute(name):
+    if name in ("_n_features_out", "_y_ndim"):
+        return True
     return name.endswith("_") and not name.startswith("_")
 
 

@@ -112,7 +112,9 @@ class DivergenceGuard(Callback):
             epoch = net.history[-1, "epoch"]
             raise FloatingPointError(
                 f"Training diverged at epoch {epoch}: the loss became {loss}. "
-                "Try a lower learning_rate_init or adversarial_weight."
+                "Unscaled inputs are the usual cause: scale your inputs (StandardScaler) "
+                "first; then try a lower learning_rate_init or adversarial_weight, or "
+                'solver="adam".'
             )
 
 

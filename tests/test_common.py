@@ -2,9 +2,12 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdann import DANNClassifier
+from skdann import DANNClassifier, DANNRegressor
 
-# Checks expected to fail, each with its specific reason.
+# Checks expected to fail, each with its specific reason. The xfail marks are strict
+# (``xfail_strict = true`` in pyproject.toml's pytest options; ``parametrize_with_checks``
+# leaves ``strict`` to that option), so a check listed here that starts to pass fails the
+# suite and its entry has to go.
 EXPECTED_FAILED_CHECKS = {
     "check_classifiers_classes": (
         "Its last case trains on labels {-1, 1}; -1 marks unlabeled target rows "
@@ -17,12 +20,45 @@ EXPECTED_FAILED_CHECKS = {
         "probabilities of a row predicted alone and within a batch differ by about "
         "2e-7, above the check's atol of 1e-7 (predictions agree)."
     ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "Training draws random minibatches of batch_size rows per domain: a row "
+        "repeated twice is drawn twice per epoch and lengthens the epoch, so a weight "
+        "of 2 equals repetition only in expectation, not in the fitted weights."
+    ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "Same reason as check_sample_weight_equivalence_on_dense_data."
+    ),
+}
+
+REGRESSOR_EXPECTED_FAILED_CHECKS = {
+    key: EXPECTED_FAILED_CHECKS[key]
+    for key in (
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weight_equivalence_on_sparse_data",
+    )
 }
 
 
+def _expected_failed_checks(estimator):
+    if isinstance(estimator, DANNRegressor):
+        return REGRESSOR_EXPECTED_FAILED_CHECKS
+    return EXPECTED_FAILED_CHECKS
+
+
 @parametrize_with_checks(
-    [DANNClassifier(max_iter=20, random_state=0)],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+    [
+        DANNClassifier(max_iter=20, random_state=0),
+        # Three checks feed unscaled inputs (mean 100); regression gradients grow with
+        # them, and SGD at the default rate diverges there (fit then raises its
+        # divergence error, which tells to scale the inputs). Adam is scale-robust.
+        DANNRegressor(max_iter=20, solver="adam", learning_rate_init=1e-3, random_state=0),
+    ],
+    expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_expected_failures_are_strict(request):
+    # Without strict xfails, a listed check that passes again is only reported as XPASS.
+    assert request.config.getini("xfail_strict") is True
