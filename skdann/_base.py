@@ -23,8 +23,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
-from ._batches import DomainData, SourceHoldout
-from ._domains import check_same_columns, check_same_n_features, check_sample_domain
+from ._batches import DomainData, SourceHoldout, select_rows, to_tensor, weights_tensor
+from ._device import out_of_memory_hint, resolve_device
+from ._domains import (
+    check_same_columns,
+    check_same_n_features,
+    check_sample_domain,
+    split_sample_weight,
+)
 from ._module import build_module
 from ._net import BestWeightsEarlyStopping, DANNNet, copy_callbacks
 from .schedules import ADVERSARIAL_SCHEDULES, LEARNING_RATE_SCHEDULES
@@ -167,6 +173,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             raise
 
     def _fit(self, X, y, X_target, sample_domain, sample_weight):
+        device = resolve_device(self.device)  # before any data work
         if X_target is not None:
             check_same_columns(X, X_target)
             if sample_domain is not None:
@@ -176,7 +183,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 )
         X, y = self._check_targets(X, y)
         is_target = self._target_mask(y)
-        source_weight, target_weight = _split_weights(sample_weight, is_target, X_target)
+        source_weight, target_weight = split_sample_weight(sample_weight, is_target, X_target)
         source_domain = target_domain = None
         if X_target is not None:
             # Same data as fit(*stack_domains(X, y, X_target)), without the copy.
@@ -194,14 +201,14 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         else:
             if sample_domain is not None:
                 source_domain, target_domain, *_ = check_sample_domain(sample_domain, is_target)
-            X_source, y_source = _select_rows(X, ~is_target), y[~is_target]
-            X_target = _select_rows(X, is_target) if is_target.any() else None
+            X_source, y_source = select_rows(X, ~is_target), y[~is_target]
+            X_target = select_rows(X, is_target) if is_target.any() else None
         if len(y_source) == 0:
             raise ValueError(
                 f"y has no labeled source rows: every row is marked {self._marker_name()} "
                 f"(target). {type(self).__name__} needs labeled source rows to learn from."
             )
-        y_encoded = self._encode_targets(y_source)
+        y_encoded = self._encode_targets(y_source, n_marked=int(is_target.sum()))
         source_weight = self._class_weighted(source_weight, y_encoded)
         if X_target is None:
             warnings.warn(
@@ -210,24 +217,28 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 UserWarning,
                 stacklevel=4,
             )
-        device = _resolve_device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        data = DomainData(
-            _to_tensor(X_source, device),
-            torch.as_tensor(y_encoded, device=device),
-            None if X_target is None else _to_tensor(X_target, device),
-            source_domain,
-            target_domain,
-            _weights_tensor(source_weight, device),
-            None if X_target is None else _weights_tensor(target_weight, device),
-        )
-        self.n_domains_ = data.n_source_domains + data.n_target_domains
+        with out_of_memory_hint(device, X_source, X_target, self.batch_size):
+            data = DomainData(
+                to_tensor(X_source, device),
+                torch.as_tensor(y_encoded, device=device),
+                None if X_target is None else to_tensor(X_target, device),
+                source_domain,
+                target_domain,
+                weights_tensor(source_weight, device),
+                None if X_target is None else weights_tensor(target_weight, device),
+            )
+            self.n_domains_ = data.n_source_domains + data.n_target_domains
+            self._train(data, X.shape[1], y_encoded, device, seed)
+        return self
 
+    def _train(self, data, n_features, y_encoded, device, seed):
+        """Build the module and the net, seeded, and train them on ``data``."""
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             module = build_module(
-                X.shape[1],
+                n_features,
                 self._n_outputs(y_encoded),
                 hidden_layer_sizes=self.hidden_layer_sizes,
                 activation=self.activation,
@@ -243,7 +254,6 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         self._n_features_out = module.label_head.in_features
-        return self
 
     def _build_net(self, module, device, seed, data, y_encoded):
         callbacks = []
@@ -351,66 +361,29 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         ndarray of shape (n_samples, n_features_out)
             Features of the rows of ``X`` (not of ``X_target``).
+
+        Raises
+        ------
+        ValueError
+            When ``y`` marks target rows. A :class:`~sklearn.pipeline.Pipeline`
+            calls ``fit_transform`` on every step but the last and hands
+            each the same ``y``, so the model after this one would learn
+            the marker as a class (or value). Use DANN as the last step, or
+            fit it, then hand ``transform`` features to the next model.
         """
+        if X_target is None and y is not None and self._target_mask(np.asarray(y)).any():
+            name = type(self).__name__
+            raise ValueError(
+                f"{name}.fit_transform got a y that marks target rows (y == "
+                f"{self._marker_name()}). In a Pipeline this means {name} is a feature step "
+                "before another model, which would learn the target marker from the same y. "
+                f"Make {name} the last step, or fit it and hand its transform(X) features "
+                "to the next model yourself."
+            )
         return self.fit(X, y, X_target, **fit_params).transform(X)
-
-
-def _split_weights(sample_weight, is_target, X_target):
-    """Validate ``sample_weight``; return the source rows' and target rows' weights."""
-    if sample_weight is None:
-        return None, None
-    weights = np.asarray(sample_weight)
-    if weights.ndim != 1 or len(weights) != len(is_target):
-        raise ValueError(
-            f"sample_weight must hold one weight per row of X: got shape {weights.shape} "
-            f"for {len(is_target)} rows."
-        )
-    if weights.dtype.kind not in "biuf":
-        raise ValueError(f"sample_weight must be numeric, got dtype {weights.dtype}.")
-    weights = weights.astype(np.float64)
-    if not np.isfinite(weights).all():
-        raise ValueError("sample_weight contains NaN or infinite values.")
-    if (weights < 0).any():
-        raise ValueError(f"sample_weight must be non-negative; its minimum is {weights.min()}.")
-    source, target = weights[~is_target], weights[is_target]
-    if len(source) and not source.any():
-        raise ValueError("sample_weight is zero on every source row: nothing to learn from.")
-    if X_target is None and len(target) and not target.any():
-        raise ValueError("sample_weight is zero on every target row: nothing to adapt to.")
-    return source, target if len(target) else None
-
-
-def _weights_tensor(weights, device):
-    if weights is None:
-        return None
-    return torch.as_tensor(weights / weights.mean(), dtype=torch.float32, device=device)
 
 
 def _is_fitted_attribute(name):
     if name in ("_n_features_out", "_y_ndim"):
         return True
     return name.endswith("_") and not name.startswith("_")
-
-
-def _resolve_device(device):
-    device = str(device)
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-def _select_rows(X, mask):
-    """Rows of ``X`` where ``mask`` is true: a view when they are one block."""
-    rows = np.flatnonzero(mask)
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-        return X[rows[0] : rows[-1] + 1]
-    return X[rows]
-
-
-def _to_tensor(X, device):
-    if hasattr(X, "toarray"):
-        X = X.toarray()
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    if not X.flags.writeable:
-        X = X.copy()
-    return torch.from_numpy(X).to(device)

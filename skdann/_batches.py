@@ -288,3 +288,26 @@ def _weights_or_ones(weights, idx):
 
 def _device_of(X):
     return X.device if torch.is_tensor(X) else torch.device("cpu")
+
+
+def weights_tensor(weights, device):
+    if weights is None:
+        return None
+    return torch.as_tensor(weights / weights.mean(), dtype=torch.float32, device=device)
+
+
+def select_rows(X, mask):
+    """Rows of ``X`` where ``mask`` is true: a view when they are one block."""
+    rows = np.flatnonzero(mask)
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return X[rows[0] : rows[-1] + 1]
+    return X[rows]
+
+
+def to_tensor(X, device):
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if not X.flags.writeable:
+        X = X.copy()
+    return torch.from_numpy(X).to(device)

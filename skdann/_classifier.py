@@ -13,7 +13,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import target_mask
+from ._domains import select_labeled, target_mask
 from ._net import LabelLoss
 
 
@@ -174,13 +174,21 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
     def _target_mask(self, y):
         return target_mask(y)
 
-    def _encode_targets(self, y_source):
+    def _encode_targets(self, y_source, n_marked=0):
         check_classification_targets(y_source)
         classes, y_encoded = np.unique(y_source, return_inverse=True)
         if len(classes) < 2:
+            hint = ""
+            if n_marked:
+                hint = (
+                    f" The label -1 was read as the target marker on {n_marked} rows: "
+                    "y == -1 marks unlabeled target rows. If -1 is one of your classes, "
+                    "re-encode the labels first, e.g. with LabelEncoder or "
+                    "y = (y == 1).astype(int)."
+                )
             raise ValueError(
                 f"The source labels contain only one class ({_label_repr(classes[0])}); "
-                "DANNClassifier needs at least two classes."
+                f"DANNClassifier needs at least two classes.{hint}"
             )
         self.classes_ = classes
         return y_encoded.astype(np.int64)
@@ -274,8 +282,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         if not labeled.any():
             raise ValueError("score needs labeled rows, but every row of y is -1 (target).")
         if not labeled.all():
-            X = X[labeled] if not hasattr(X, "iloc") else X.iloc[labeled]
-            y = y[labeled]
+            X, y = select_labeled(X, labeled), y[labeled]
             if sample_weight is not None:
                 sample_weight = np.asarray(sample_weight)[labeled]
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)

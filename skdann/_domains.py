@@ -50,6 +50,15 @@ def target_mask(y, *, regression=False):
     )
 
 
+def select_labeled(X, mask):
+    """Rows of ``X`` where ``mask`` is true, for arrays, sparse matrices, frames and lists."""
+    if hasattr(X, "iloc"):
+        return X.iloc[mask]
+    if hasattr(X, "shape") and hasattr(X, "__getitem__"):
+        return X[mask]
+    return [row for row, keep in zip(X, mask, strict=True) if keep]
+
+
 def _is_target_value(value):
     if isinstance(value, str):
         return value == str(TARGET_LABEL)
@@ -84,11 +93,20 @@ def stack_domains(X_source, y_source, X_target, *, regression=False):
         Source rows first, then target rows. DataFrames are concatenated
         with a fresh index.
     y : ndarray of shape (n_source + n_target,)
-        ``y_source`` followed by ``-1`` for each target row. Numeric labels
-        keep their dtype; string labels give a string array with ``"-1"`` on
-        target rows; other labels give an object array holding ``-1``. With
-        ``regression=True``: float64 targets (2-D for several outputs) with
-        NaN on the target rows.
+        ``y_source`` followed by ``-1`` for each target row. Signed integer
+        and float labels keep their dtype; string labels give a string array
+        with ``"-1"`` on target rows; other labels give an object array
+        holding ``-1``. With ``regression=True``: float64 targets (2-D for
+        several outputs) with NaN on the target rows.
+
+    Notes
+    -----
+    ``-1`` must fit in the label dtype, so boolean labels become ``int8``
+    (``False``/``True`` become 0/1) and unsigned labels the next wider
+    signed integer type. A classifier fitted on the stacked form then has
+    ``classes_`` ``[0, 1]`` where the 3-argument form keeps ``[False,
+    True]``; keep the original labels with the 3-argument form, or encode
+    them yourself (``LabelEncoder``) and map predictions back.
 
     Examples
     --------
@@ -123,8 +141,9 @@ def stack_domains(X_source, y_source, X_target, *, regression=False):
             "encode the source labels differently (for example with LabelEncoder)."
         )
     if y_source.dtype.kind in "biuf":
-        y_target = np.full(n_target, TARGET_LABEL, dtype=np.result_type(y_source, np.int8))
-        y = np.concatenate([y_source, y_target])
+        dtype = _signed_label_dtype(y_source)
+        y_target = np.full(n_target, TARGET_LABEL, dtype=dtype)
+        y = np.concatenate([y_source.astype(dtype), y_target])
     elif all(isinstance(label, str) for label in y_source):
         # A plain string array (not strings mixed with the integer -1) keeps
         # the labels sortable, which stratified splitters need.
@@ -134,6 +153,22 @@ def stack_domains(X_source, y_source, X_target, *, regression=False):
         y[: len(y_source)] = y_source
         y[len(y_source) :] = TARGET_LABEL
     return _stack_rows(X_source, X_target), y
+
+
+def _signed_label_dtype(y_source):
+    """The dtype of ``y_source`` if it can hold -1, else the next signed integer type."""
+    if y_source.dtype.kind == "b":
+        return np.dtype(np.int8)
+    if y_source.dtype.kind == "u":
+        if y_source.dtype.itemsize < 8:
+            return np.dtype(f"int{16 * y_source.dtype.itemsize}")
+        if len(y_source) and y_source.max() > np.iinfo(np.int64).max:
+            raise ValueError(
+                "y_source holds uint64 labels above 2**63 - 1, which cannot be stacked with "
+                "the -1 target marker; encode them first (for example with LabelEncoder)."
+            )
+        return np.dtype(np.int64)
+    return y_source.dtype
 
 
 def check_same_n_features(n_source_features, n_target_features):
@@ -239,3 +274,28 @@ def _stack_rows(X_source, X_target):
     if sp.issparse(X_source) or sp.issparse(X_target):
         return sp.vstack([sp.csr_matrix(X_source), sp.csr_matrix(X_target)], format="csr")
     return np.concatenate([np.asarray(X_source), np.asarray(X_target)])
+
+
+def split_sample_weight(sample_weight, is_target, X_target):
+    """Validate ``sample_weight``; return the source rows' and target rows' weights."""
+    if sample_weight is None:
+        return None, None
+    weights = np.asarray(sample_weight)
+    if weights.ndim != 1 or len(weights) != len(is_target):
+        raise ValueError(
+            f"sample_weight must hold one weight per row of X: got shape {weights.shape} "
+            f"for {len(is_target)} rows."
+        )
+    if weights.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must be numeric, got dtype {weights.dtype}.")
+    weights = weights.astype(np.float64)
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight contains NaN or infinite values.")
+    if (weights < 0).any():
+        raise ValueError(f"sample_weight must be non-negative; its minimum is {weights.min()}.")
+    source, target = weights[~is_target], weights[is_target]
+    if len(source) and not source.any():
+        raise ValueError("sample_weight is zero on every source row: nothing to learn from.")
+    if X_target is None and len(target) and not target.any():
+        raise ValueError("sample_weight is zero on every target row: nothing to adapt to.")
+    return source, target if len(target) else None

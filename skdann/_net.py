@@ -19,6 +19,11 @@ from torch import nn
 from ._batches import PREDICT_BATCH_SIZE, BalancedDomainBatches, DomainData, SequentialBatches
 from .schedules import StepSchedule
 
+_DIVERGENCE_ADVICE = (
+    "Unscaled inputs are the usual cause: scale your inputs (StandardScaler) first; then "
+    'try a lower learning_rate_init or adversarial_weight, or solver="adam".'
+)
+
 
 class LabelLoss(nn.Module):
     """Label criterion: mean loss over rows, or weighted mean with row weights.
@@ -104,18 +109,28 @@ class DomainMetrics(Callback):
 
 
 class DivergenceGuard(Callback):
-    """Stop training with a clear error when the loss becomes NaN or infinite."""
+    """Stop training with a clear error when the loss or the weights stop being finite.
+
+    The loss is checked at the end of every epoch, the weights at the end of
+    training: a step that diverges last leaves a finite epoch loss but NaN
+    weights, which would predict NaN probabilities.
+    """
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1, "train_loss"]
         if not np.isfinite(loss):
             epoch = net.history[-1, "epoch"]
             raise FloatingPointError(
-                f"Training diverged at epoch {epoch}: the loss became {loss}. "
-                "Unscaled inputs are the usual cause: scale your inputs (StandardScaler) "
-                "first; then try a lower learning_rate_init or adversarial_weight, or "
-                'solver="adam".'
+                f"Training diverged at epoch {epoch}: the loss became {loss}. {_DIVERGENCE_ADVICE}"
             )
+
+    def on_train_end(self, net, **kwargs):
+        for name, parameter in net.module_.named_parameters():
+            if not torch.isfinite(parameter).all():
+                raise FloatingPointError(
+                    f"Training diverged in its last steps: the weights of {name} are no "
+                    f"longer finite. {_DIVERGENCE_ADVICE}"
+                )
 
 
 class BestWeightsEarlyStopping(EarlyStopping):

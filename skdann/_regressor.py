@@ -10,7 +10,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import target_mask
+from ._domains import select_labeled, target_mask
 from ._net import LabelLoss
 
 
@@ -191,7 +191,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
     def _target_mask(self, y):
         return target_mask(y, regression=True)
 
-    def _encode_targets(self, y_source):
+    def _encode_targets(self, y_source, n_marked=0):
         self._y_ndim = y_source.ndim
         y_2d = y_source.reshape(len(y_source), -1)
         self.n_outputs_ = y_2d.shape[1]
@@ -253,8 +253,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         if not labeled.any():
             raise ValueError("score needs labeled rows, but every row of y is NaN (target).")
         if not labeled.all():
-            X = X.iloc[labeled] if hasattr(X, "iloc") else X[labeled]
-            y = y[labeled]
+            X, y = select_labeled(X, labeled), y[labeled]
             if sample_weight is not None:
                 sample_weight = np.asarray(sample_weight)[labeled]
         return r2_score(y, self.predict(X), sample_weight=sample_weight)

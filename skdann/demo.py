@@ -17,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import DANNClassifier, stack_domains
+from ._device import resolve_device
 from .datasets import load_mnist_optdigits
 
 
@@ -91,12 +92,32 @@ def build_parser(parser=None):
     """Add the demo's options to ``parser`` (a new one when ``None``)."""
     parser = parser or argparse.ArgumentParser(prog="python -m skdann.demo")
     parser.description = "Adapt MNIST (source) to UCI optical digits (target) with DANN."
-    parser.add_argument("--max-iter", type=int, default=100, help="epochs (default 100)")
+    epochs = parser.add_mutually_exclusive_group()
+    epochs.add_argument("--max-iter", type=_positive_int, default=100, help="epochs (default 100)")
+    epochs.add_argument("--quick", action="store_true", help="3 epochs: a smoke run, not a result")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
-    parser.add_argument("--quick", action="store_true", help="3 epochs: a smoke run, not a result")
+    parser.add_argument(
+        "--device", type=_device, default="auto", help="auto, cpu or cuda (default auto)"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0)
     return parser
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _device(text):
+    try:
+        return resolve_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv=None, args=None):

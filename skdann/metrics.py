@@ -17,40 +17,51 @@ accuracy, and it is the scorer the documentation recommends. See the
 """
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import balanced_accuracy_score
+from sklearn.metrics import balanced_accuracy_score, get_scorer
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._domains import stack_domains, target_mask
+from ._domains import select_labeled, stack_domains, target_mask
 
 __all__ = [
     "deep_embedded_validation_scorer",
     "importance_weighted_scorer",
+    "labeled_scorer",
     "prediction_entropy_scorer",
     "proxy_a_distance",
     "reverse_validation_scorer",
 ]
 
 
-def _split_fold(X, y):
-    """Return source rows, their labels and target rows of a stacked fold."""
+def _split_fold(X, y, estimator):
+    """Return source rows, their targets and target rows of a stacked fold."""
     y = np.asarray(y)
-    is_target = target_mask(y)
-    if not is_target.any() or is_target.all():
+    regression = _is_regressor(estimator)
+    is_target = target_mask(y, regression=regression)
+    marker = "NaN" if regression else "-1"
+    if not is_target.any():
         raise ValueError(
-            "A label-free scorer needs both source rows and target rows (y == -1) in "
-            f"the validation fold; got {int((~is_target).sum())} source and "
-            f"{int(is_target.sum())} target rows. Use a splitter that keeps both "
-            "domains in every fold, e.g. StratifiedKFold on the stacked y."
+            f"A label-free scorer got no target rows (y == {marker}): it scores a "
+            "validation fold of stacked source and target rows. If this is "
+            "search.score(X_test, y_test) on labeled test rows, score them with a labeled "
+            "metric instead, e.g. search.best_estimator_.score(X_test, y_test); inside a "
+            "search, use a splitter that keeps both domains in every fold, e.g. "
+            "skdann.model_selection.DomainStratifiedKFold."
+        )
+    if is_target.all():
+        raise ValueError(
+            f"A label-free scorer got only target rows (y == {marker}) and no labeled "
+            "source row. Use a splitter that keeps both domains in every fold, e.g. "
+            "skdann.model_selection.DomainStratifiedKFold."
         )
     return _rows(X, ~is_target), y[~is_target], _rows(X, is_target)
 
 
 def _rows(X, mask):
-    return X.iloc[mask] if hasattr(X, "iloc") else X[mask]
+    return select_labeled(X, mask)
 
 
 def _domain_probabilities(Z_source, Z_target, random_state=0):
@@ -97,7 +108,8 @@ def prediction_entropy_scorer(estimator, X, y):
     float
         ``-mean(H(p(.|x)))`` over target rows, in nats; 0 is the best.
     """
-    _, _, X_target = _split_fold(X, y)
+    _require_probabilities(estimator, "prediction_entropy_scorer")
+    _, _, X_target = _split_fold(X, y, estimator)
     proba = np.clip(estimator.predict_proba(X_target), 1e-12, 1.0)
     return float(np.mean(np.sum(proba * np.log(proba), axis=1)))
 
@@ -128,8 +140,10 @@ def importance_weighted_scorer(estimator, X, y):
     float
         Weighted accuracy on the source rows of the fold.
     """
-    X_source, y_source, X_target = _split_fold(X, y)
+    X_source, y_source, X_target = _split_fold(X, y, estimator)
     weights = _density_ratio(_dense(X_source), _dense(X_target))
+    if _is_regressor(estimator):
+        return float(-np.average(_squared_errors(estimator, X_source, y_source), weights=weights))
     correct = estimator.predict(X_source) == y_source
     return float(np.average(correct, weights=weights))
 
@@ -160,12 +174,15 @@ def deep_embedded_validation_scorer(estimator, X, y):
     float
         Minus the DEV risk estimate (higher is better).
     """
-    X_source, y_source, X_target = _split_fold(X, y)
+    X_source, y_source, X_target = _split_fold(X, y, estimator)
     weights = _density_ratio(_features(estimator, X_source), _features(estimator, X_target))
-    proba = estimator.predict_proba(X_source)
-    classes = list(_classes(estimator))
-    index = np.array([classes.index(label) for label in y_source])
-    losses = -np.log(np.clip(proba[np.arange(len(index)), index], 1e-12, 1.0))
+    if _is_regressor(estimator):
+        losses = _squared_errors(estimator, X_source, y_source)
+    else:
+        proba = estimator.predict_proba(X_source)
+        classes = list(_classes(estimator))
+        index = np.array([classes.index(label) for label in y_source])
+        losses = -np.log(np.clip(proba[np.arange(len(index)), index], 1e-12, 1.0))
     weighted = weights * losses
     variance = np.var(weights, ddof=1)  # the same normalisation as np.cov
     eta = -np.cov(weighted, weights)[0, 1] / variance if variance > 0 else 0.0
@@ -202,15 +219,57 @@ def reverse_validation_scorer(estimator, X, y):
         Accuracy of the reverse model on the held-out half of the fold's
         source rows.
     """
-    X_source, y_source, X_target = _split_fold(X, y)
+    X_source, y_source, X_target = _split_fold(X, y, estimator)
     pseudo = np.asarray(estimator.predict(X_target))
-    if len(np.unique(pseudo)) < 2:
+    regression = _is_regressor(estimator)
+    if not regression and len(np.unique(pseudo)) < 2:
         return 0.0
-    idx_1, idx_2 = _half_split(y_source)
+    idx_1, idx_2 = _half_split(len(y_source), None if regression else y_source)
     X_1, X_2 = _rows(X_source, idx_1), _rows(X_source, idx_2)
     reverse = clone(estimator)
-    reverse.fit(*stack_domains(X_target, pseudo, X_1))
-    return float(np.mean(reverse.predict(X_2) == y_source[idx_2]))
+    reverse.fit(*stack_domains(X_target, pseudo, X_1, regression=regression))
+    return float(reverse.score(X_2, y_source[idx_2]))
+
+
+def labeled_scorer(scoring):
+    """Score any scikit-learn metric on the labeled rows of a stacked fold only.
+
+    ``GridSearchCV(..., scoring="accuracy")`` on stacked data counts every
+    target row (``y == -1``) as an error, because the estimator never sees
+    the scorer. This wrapper drops the target rows (``-1`` for classifiers,
+    NaN for regressors) before scoring, so
+    ``scoring=labeled_scorer("balanced_accuracy")`` scores the source rows
+    of each fold, as :meth:`DANNClassifier.score` does for accuracy.
+
+    Parameters
+    ----------
+    scoring : str or callable
+        A scorer name (``"balanced_accuracy"``, ``"f1_macro"``, ``"r2"``,
+        ``"neg_mean_absolute_error"`` ...) or a scorer ``f(estimator, X, y)``.
+
+    Returns
+    -------
+    callable
+        A scorer ``f(estimator, X, y)`` for ``GridSearchCV(scoring=...)``.
+
+    Examples
+    --------
+    >>> from skdann.metrics import labeled_scorer
+    >>> scorer = labeled_scorer("balanced_accuracy")
+    """
+    scorer = get_scorer(scoring)
+
+    def score_labeled_rows(estimator, X, y):
+        y = np.asarray(y)
+        labeled = ~target_mask(y, regression=_is_regressor(estimator))
+        if not labeled.any():
+            raise ValueError(
+                "labeled_scorer got no labeled rows: every row of y marks a target row."
+            )
+        return scorer(estimator, _rows(X, labeled), y[labeled])
+
+    score_labeled_rows.__name__ = f"labeled_{getattr(scoring, '__name__', scoring)}"
+    return score_labeled_rows
 
 
 def proxy_a_distance(X_source, X_target, random_state=0):
@@ -269,9 +328,31 @@ def _classes(estimator):
     return estimator[-1].classes_ if isinstance(estimator, Pipeline) else estimator.classes_
 
 
-def _half_split(y_source):
-    indices = np.arange(len(y_source))
+def _is_regressor(estimator):
+    """``is_regressor`` that reads any other object (a stub, a wrapper) as a classifier."""
     try:
-        return train_test_split(indices, test_size=0.5, random_state=0, stratify=y_source)
+        return is_regressor(estimator)
+    except (AttributeError, TypeError):
+        return False
+
+
+def _require_probabilities(estimator, name):
+    if _is_regressor(estimator) or not hasattr(estimator, "predict_proba"):
+        raise TypeError(
+            f"{name} scores class probabilities, which {type(estimator).__name__} does not "
+            "give. For a regressor use importance_weighted_scorer, "
+            "deep_embedded_validation_scorer or reverse_validation_scorer."
+        )
+
+
+def _squared_errors(estimator, X_source, y_source):
+    errors = (np.asarray(estimator.predict(X_source), dtype=float) - y_source) ** 2
+    return errors.reshape(len(errors), -1).mean(axis=1)
+
+
+def _half_split(n_rows, stratify):
+    indices = np.arange(n_rows)
+    try:
+        return train_test_split(indices, test_size=0.5, random_state=0, stratify=stratify)
     except ValueError:
         return train_test_split(indices, test_size=0.5, random_state=0)
