@@ -18,6 +18,8 @@ import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 
+from ._sparse import SparseRows
+
 PREDICT_BATCH_SIZE = 4096
 
 
@@ -65,8 +67,9 @@ class DomainData:
     def source_subset(self, rows):
         """Keep the source rows at ``rows`` (a sorted ``ndarray``), all target rows."""
         device_rows = torch.as_tensor(rows, device=_device_of(self.X_source))
+        X_source = self.X_source
         return DomainData(
-            self.X_source[device_rows],
+            X_source.subset(rows) if isinstance(X_source, SparseRows) else X_source[device_rows],
             None if self.y_source is None else self.y_source[device_rows],
             self.X_target,
             None if self.source_domain is None else self.source_domain[rows],
@@ -216,6 +219,8 @@ class SequentialBatches:
 def _chunk(X, start, stop, device):
     if torch.is_tensor(X):
         return X[start:stop]
+    if isinstance(X, SparseRows):
+        return X[torch.arange(start, min(stop, len(X)), device=X.device)]
     chunk = X[start:stop]
     chunk = chunk.toarray() if sp.issparse(chunk) else np.array(chunk, dtype=np.float32)
     return torch.from_numpy(np.asarray(chunk, dtype=np.float32)).to(device)
@@ -287,7 +292,7 @@ def _weights_or_ones(weights, idx):
 
 
 def _device_of(X):
-    return X.device if torch.is_tensor(X) else torch.device("cpu")
+    return X.device if torch.is_tensor(X) or isinstance(X, SparseRows) else torch.device("cpu")
 
 
 def weights_tensor(weights, device):
@@ -305,8 +310,9 @@ def select_rows(X, mask):
 
 
 def to_tensor(X, device):
+    """``X`` on ``device``: a float32 tensor, or :class:`SparseRows` for a sparse matrix."""
     if hasattr(X, "toarray"):
-        X = X.toarray()
+        return SparseRows(X, device)
     X = np.ascontiguousarray(X, dtype=np.float32)
     if not X.flags.writeable:
         X = X.copy()

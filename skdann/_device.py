@@ -54,4 +54,6 @@ def out_of_memory_hint(device, X_source, X_target, batch_size):
 
 def _describe(X):
     rows, columns = X.shape
+    if hasattr(X, "nnz"):  # kept sparse: values, column indices and row pointers
+        return f"{rows} x {columns} sparse, {X.nnz} non-zeros = {X.nnz * 12 / 2**20:.1f} MiB"
     return f"{rows} x {columns} = {rows * columns * 4 / 2**20:.1f} MiB"

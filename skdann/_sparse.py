@@ -1,0 +1,69 @@
+"""Sparse training rows that stay sparse on the device.
+
+A CSR matrix is held as its three arrays (row pointers, column indices,
+values) in torch tensors on the training device, so memory is O(nnz). A
+training step gathers its rows and densifies them there, into a
+``(batch, n_features)`` float32 tensor: the network sees exactly the values
+that densifying the whole matrix would give, one batch at a time.
+"""
+
+import numpy as np
+import torch
+
+
+class SparseRows:
+    """Rows of a CSR matrix on a device, densified a batch at a time.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix or csr_array
+        The rows; converted to float32 values and int64 indices.
+    device : str or torch.device
+        Where the arrays are held and batches are built.
+    """
+
+    def __init__(self, X, device):
+        X = X.tocsr()
+        X.sort_indices()
+        self.crow = torch.as_tensor(X.indptr.astype(np.int64), device=device)
+        self.col = torch.as_tensor(X.indices.astype(np.int64), device=device)
+        self.values = torch.as_tensor(X.data.astype(np.float32), device=device)
+        self.shape = X.shape
+        self.device = self.values.device
+        self.dtype = torch.float32
+
+    def __len__(self):
+        return self.shape[0]
+
+    @property
+    def nbytes(self):
+        """Bytes held on the device."""
+        return sum(t.numel() * t.element_size() for t in (self.crow, self.col, self.values))
+
+    def __getitem__(self, rows):
+        """Return the rows at ``rows`` (a 1-D int64 tensor) as a dense float32 tensor."""
+        rows = torch.as_tensor(rows, device=self.device)
+        starts = self.crow[rows]
+        lengths = self.crow[rows + 1] - starts
+        total = int(lengths.sum())
+        dense = torch.zeros(len(rows), self.shape[1], dtype=self.dtype, device=self.device)
+        if total == 0:
+            return dense
+        row_of_entry = torch.repeat_interleave(
+            torch.arange(len(rows), device=self.device), lengths, output_size=total
+        )
+        first_entry = torch.cumsum(lengths, 0) - lengths
+        offset = torch.arange(total, device=self.device) - first_entry[row_of_entry]
+        positions = starts[row_of_entry] + offset
+        dense[row_of_entry, self.col[positions]] = self.values[positions]
+        return dense
+
+    def subset(self, rows):
+        """Return the rows at ``rows`` (a sorted ``ndarray``) as a new ``SparseRows``."""
+        import scipy.sparse as sp
+
+        crow = self.crow.cpu().numpy()
+        matrix = sp.csr_matrix(
+            (self.values.cpu().numpy(), self.col.cpu().numpy(), crow), shape=self.shape
+        )
+        return SparseRows(matrix[rows], self.device)
