@@ -8,12 +8,14 @@ are configured with skorch's ``callbacks__<name>__<param>`` arguments.
 """
 
 import copy
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.utils import Ansi
 from torch import nn
 
 from ._batches import PREDICT_BATCH_SIZE, BalancedDomainBatches, DomainData, SequentialBatches
@@ -162,6 +164,24 @@ class BestWeightsEarlyStopping(EarlyStopping):
         self.best_model_weights_ = None
 
 
+class PlainPrintLog(PrintLog):
+    """skorch's ``PrintLog`` that colours the best values only on a terminal.
+
+    Outside a terminal (a log file, a notebook's captured output, a CI log)
+    the ANSI colour codes would be written as text.
+    """
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not _stdout_is_terminal():
+            text = text.replace(color, "").replace(Ansi.ENDC.value, "")
+        return text
+
+
+def _stdout_is_terminal():
+    return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+
+
 class DANNNet(NeuralNet):
     """skorch net running the DANN objective of Ganin & Lempitsky (eq. 9).
 
@@ -187,7 +207,7 @@ class DANNNet(NeuralNet):
             ("schedule", StepSchedule()),
             ("domain_metrics", DomainMetrics()),
             ("divergence_guard", DivergenceGuard()),
-            ("print_log", PrintLog()),
+            ("print_log", PlainPrintLog()),
         ]
 
     def get_dataset(self, X, y=None):

@@ -240,3 +240,10 @@ def test_demo_options_fail_with_one_line_and_no_traceback(argv, message, capsys)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_verbose_log_has_no_colour_codes_outside_a_terminal(shifted_blobs, capsys):
+    DANNClassifier(**{**FAST, "verbose": 1, "early_stopping": True}).fit(*shifted_blobs[:3])
+    out = capsys.readouterr().out
+    assert "train_label_loss" in out and "valid_loss" in out
+    assert "\033[" not in out
