@@ -1,0 +1,272 @@
+"""The ``skdann`` command line: fit, predict, evaluate and info, and its errors."""
+
+import pickle
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skdann import _tabular, cli
+from skdann.io import load
+
+from .conftest import SHARED_DATA
+
+pytest.importorskip("skops")
+
+FAST = ["--set", "max_iter=3", "--set", "hidden_layer_sizes=(16,)"]
+
+
+def _table(rng, n, shift):
+    frame = pd.DataFrame(
+        {
+            "size": rng.normal(size=n) + shift,
+            "weight": np.where(rng.rand(n) < 0.1, np.nan, rng.normal(size=n)),
+            "colour": rng.choice(["red", "green", "blue"], size=n),
+            "grade": rng.randint(1, 4, size=n),
+            "id": np.arange(n),
+        }
+    )
+    frame.loc[::13, "colour"] = np.nan
+    frame["label"] = np.where(frame["size"] + (frame["colour"] == "red") > shift, "yes", "no")
+    frame["amount"] = 2.5 * frame["size"] + rng.normal(size=n)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tables")
+    rng = np.random.RandomState(0)
+    _table(rng, 120, 0.0).to_csv(folder / "source.csv", index=False)
+    _table(rng, 90, 1.0).to_csv(folder / "target.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def model(tables):
+    path = tables / "model.skdann"
+    argv = _fit_args(tables / "source.csv", tables / "target.csv", "label", path)
+    assert cli.main([*argv, "--drop", "id,amount", "--categorical", "grade", *FAST]) == 0
+    return path
+
+
+def _fit_args(source, target, label, output):
+    return f"fit --source {source} --target {target} --label {label} -o {output}".split()
+
+
+def _run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fit_reports_on_stderr_and_saves_a_pipeline(tables, capsys):
+    path = tables / "fit.skdann"
+    argv = _fit_args(tables / "source.csv", tables / "target.csv", "label", path)
+    code, out, err = _run(capsys, *argv, "--drop", "id,amount", *FAST)
+    assert code == 0
+    assert (
+        out == f"saved DANNClassifier (classification of 'label', 4 columns, 3 epochs) to {path}\n"
+    )
+    assert "has the label column 'label': it is dropped, not used." in err
+    assert "task: classification (label 'label'); --task overrides." in err
+    assert "train_domain_loss" in err  # the per-epoch table
+
+
+def test_predict_evaluate_and_info(tables, model, capsys):
+    target, predictions = tables / "target.csv", tables / "predictions.csv"
+    code, out, _ = _run(capsys, "predict", "--model", model, "--input", target, "-o", predictions)
+    assert (code, out) == (0, "")
+    frame = pd.read_csv(predictions)
+    assert list(frame.columns) == ["prediction"] and len(frame) == 90
+    assert set(frame["prediction"]) <= {"yes", "no"}
+
+    code, out, _ = _run(capsys, "predict", "--model", model, "--input", target, "--proba")
+    proba = pd.read_csv(StringIO(out))
+    assert list(proba.columns) == ["prediction", "proba_no", "proba_yes"]
+    np.testing.assert_allclose(proba[["proba_no", "proba_yes"]].sum(axis=1), 1.0, rtol=1e-6)
+    assert (proba["prediction"] == frame["prediction"]).all()
+
+    code, out, _ = _run(
+        capsys, "evaluate", "--model", model, "--input", target, "--label", "label"
+    )
+    lines = out.splitlines()
+    assert code == 0 and lines[:3] == ["| metric | value |", "|---|---|", "| rows | 90 |"]
+    assert lines[3].startswith("| accuracy |") and lines[4].startswith("| balanced accuracy |")
+    accuracy = (frame["prediction"] == pd.read_csv(target)["label"]).mean()
+    assert float(lines[3].split("|")[2]) == pytest.approx(accuracy, abs=1e-4)
+
+    code, out, _ = _run(capsys, "info", model)
+    assert code == 0
+    assert out.startswith("model: DANNClassifier (last step 'dannclassifier' of a Pipeline)\n")
+    assert "input columns: 4 (size, weight, colour, grade)\n" in out
+    assert "classes: ['no', 'yes']\n" in out and "epochs: 3, last train_loss" in out
+    assert "  hidden_layer_sizes = (16,)\n" in out and "saved with: skdann " in out
+    columns = {name: cols for name, _, cols in load(model)[0].transformers_}
+    assert columns == {"numeric": ["size", "weight"], "categorical": ["colour", "grade"]}
+
+
+@pytest.mark.parametrize(
+    "labels, task",
+    [
+        (["a", "b"], "classification"),
+        ([True, False], "classification"),
+        ([1, 2, 3], "classification"),
+        ([1.0, 2.0], "classification"),
+        (list(range(21)), "regression"),
+        ([0.5, 1.0], "regression"),
+    ],
+)
+def test_the_task_rule(labels, task):
+    assert _tabular.infer_task(pd.Series(labels)) == task
+
+
+def test_columns_are_typed_alike_in_both_tables():
+    source = pd.DataFrame({"a": [1.0, 2.0], "b": [3, 4], "c": [0.5, 1.5]})
+    target = pd.DataFrame({"a": [1.0, np.nan], "b": ["x", "4"], "c": [0.5, 2.5]})
+    assert _tabular.split_columns(source, target, ["a"]) == (["c"], ["a", "b"])
+    typed = _tabular.as_categories(target, ["a", "b"])
+    assert typed["a"].tolist()[0] == "1" and np.isnan(typed["a"].tolist()[1])
+    assert typed["b"].tolist() == ["x", "4"]
+
+
+def test_regression_on_parquet_files(tables, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    source, target, path = tmp_path / "s.parquet", tmp_path / "t.parquet", tmp_path / "m.skdann"
+    pd.read_csv(tables / "source.csv").to_parquet(source)
+    pd.read_csv(tables / "target.csv").to_parquet(target)
+    argv = _fit_args(source, target, "amount", path)
+    code, _, err = _run(capsys, *argv, "--drop", "id,label", *FAST)
+    assert code == 0 and "task: regression (label 'amount')" in err
+    output = tmp_path / "out.parquet"
+    code, _, _ = _run(capsys, "predict", "--model", path, "--input", target, "-o", output)
+    assert code == 0 and list(pd.read_parquet(output).columns) == ["prediction"]
+    code, out, _ = _run(
+        capsys, "evaluate", "--model", path, "--input", target, "--label", "amount"
+    )
+    assert code == 0 and "| R2 |" in out and "| mean absolute error |" in out
+    code, out, err = _run(capsys, "predict", "--model", path, "--input", target, "--proba")
+    assert (code, out) == (2, "")
+    assert err == f"skdann: error: --proba needs a classifier; {path} holds a regressor.\n"
+
+
+@pytest.mark.slow
+def test_round_trip_on_student_performance(tmp_path, capsys):
+    data = SHARED_DATA / "student_performance_uci" / "student_mat_por.csv.gz"
+    if not data.exists():
+        pytest.skip(f"{data} is missing")
+    # PROVENANCE.md: math -> Portuguese, pass = G3 >= 10; G1 and G2 nearly determine G3.
+    table = pd.read_csv(data).drop(columns=["G1", "G2"])
+    table["pass"] = table.pop("G3") >= 10
+    source, target, path = tmp_path / "mat.csv", tmp_path / "por.csv", tmp_path / "m.skdann"
+    for subject, file in (("mat", source), ("por", target)):
+        rows = table[table["subject"] == subject].drop(columns="subject")
+        rows.sample(200, random_state=0).to_csv(file, index=False)
+    code, _, err = _run(capsys, *_fit_args(source, target, "pass", path), *FAST)
+    assert code == 0 and "task: classification (label 'pass')" in err
+    code, out, _ = _run(capsys, "predict", "--model", path, "--input", target, "--proba")
+    predictions = pd.read_csv(StringIO(out))
+    assert list(predictions.columns) == ["prediction", "proba_False", "proba_True"]
+    assert len(predictions) == 200 and set(predictions["prediction"]) <= {True, False}
+    code, out, _ = _run(capsys, "evaluate", "--model", path, "--input", target, "--label", "pass")
+    accuracy = (predictions["prediction"] == pd.read_csv(target)["pass"]).mean()
+    assert code == 0 and float(out.splitlines()[3].split("|")[2]) == pytest.approx(
+        accuracy, abs=1e-4
+    )
+    code, out, _ = _run(capsys, "info", path)
+    assert code == 0 and "input columns: 30 (school, sex, age, address," in out
+
+
+def _valid_keys():
+    from skdann import DANNClassifier
+
+    return ", ".join(
+        sorted(set(DANNClassifier().get_params()) - {"feature_extractor", "callbacks"})
+    )
+
+
+@pytest.fixture(scope="module")
+def bad_files(tables, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    (folder / "empty.csv").write_text("")
+    (folder / "header.csv").write_text("size,weight,colour,grade,id,label,amount\n")
+    other = pd.read_csv(tables / "target.csv").drop(columns=["weight", "label"]).assign(z=1)
+    other.to_csv(folder / "other.csv", index=False)
+    (folder / "model.pkl").write_bytes(pickle.dumps({"not": "a model"}))
+    return folder
+
+
+FIT = (
+    "fit --source {tables}/source.csv --target {tables}/target.csv --label label -o {bad}/m.skdann"
+)
+ERRORS = {
+    "missing label": (
+        FIT.replace("label label", "label nope"),
+        "the label column 'nope' is not in {tables}/source.csv.",
+    ),
+    "other columns": (
+        FIT.replace("{tables}/target", "{bad}/other"),
+        "{bad}/other.csv must have the columns of {tables}/source.csv (label and --drop aside); "
+        "missing: ['weight']; extra: ['z'].",
+    ),
+    "empty file": (FIT.replace("{tables}/source", "{bad}/empty"), "{bad}/empty.csv is empty."),
+    "no rows": (FIT.replace("{tables}/target", "{bad}/header"), "{bad}/header.csv has no rows."),
+    "no file": (FIT.replace("{tables}/source", "{bad}/nope"), "{bad}/nope.csv: no such file."),
+    "unknown key": (
+        FIT + " --set banana=1",
+        "unknown parameter 'banana' for DANNClassifier; valid keys: {keys}.",
+    ),
+    "bad value": (
+        FIT + " --set max_iter=-5",
+        "The 'max_iter' parameter of DANNClassifier must be an int in the range [1, inf). "
+        "Got -5 instead.",
+    ),
+    "bad device": (
+        FIT + " --set device=banana",
+        "device='banana' is not a torch device; use 'auto', 'cpu', 'cuda' or 'cuda:N'.",
+    ),
+    "no equals sign": (FIT + " --set max_iter", "--set expects KEY=VALUE, got 'max_iter'."),
+    "unknown drop": (
+        FIT + " --drop nope",
+        "--drop names columns that are not in the data: ['nope'].",
+    ),
+    "unreadable model": (
+        "info {bad}/model.pkl",
+        "{bad}/model.pkl is not a skdann model file (not a zip archive). skdann.io.load "
+        "never unpickles; load pickle or joblib files with pickle or joblib, and only if you "
+        "trust them.",
+    ),
+    "missing model": (
+        "predict --model {bad}/none.skdann --input {bad}/other.csv",
+        "{bad}/none.skdann: no such file.",
+    ),
+    "missing input column": (
+        "predict --model {model} --input {bad}/other.csv",
+        "{bad}/other.csv lacks columns the model was fitted on: ['weight'].",
+    ),
+    "evaluate without label": (
+        "evaluate --model {model} --input {bad}/other.csv --label label",
+        "the label column 'label' is not in {bad}/other.csv.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+def test_errors_are_one_line_with_status_2(tables, model, bad_files, capsys, case):
+    names = {"tables": tables, "bad": bad_files, "model": model, "keys": _valid_keys()}
+    argv, message = (text.format(**names) for text in ERRORS[case])
+    code, out, err = _run(capsys, *argv.split())
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == f"skdann: error: {message}"
+    assert "Traceback" not in err and err.count("error") == 1
+
+
+def test_the_console_script_runs_in_a_subprocess(model):
+    script = Path(sys.executable).with_name("skdann")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "skdann.cli"]
+    result = subprocess.run([*command, "info", str(model)], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("model: DANNClassifier (last step 'dannclassifier'")
