@@ -6,6 +6,7 @@ from ._domains import TARGET_LABEL, stack_domains, target_mask
 from ._grl import GradientReversal, gradient_reversal
 from ._module import DANNModule, make_mlp
 from ._regressor import DANNRegressor
+from .io import load, save
 
 __version__ = "0.1.0"
 
@@ -18,7 +19,9 @@ __all__ = [
     "TARGET_LABEL",
     "__version__",
     "gradient_reversal",
+    "load",
     "make_mlp",
+    "save",
     "stack_domains",
     "target_mask",
 ]

@@ -234,7 +234,7 @@ def run_evaluate(args):
 
 def run_info(args):
     """``skdann info``: print what a model file holds, without loading its weights."""
-    config = _load(args.model, io._read_archive)[0]
+    config = _load(args.model, io.read_config)
     fitted, pipeline, history = config["fitted"], config["pipeline"], config["history"]
     lines = [f"model: {config['estimator']}"]
     if pipeline is not None:

@@ -1,0 +1,182 @@
+"""What a model file stores of an estimator, and how the estimator is rebuilt from it.
+
+Used by :mod:`skdann.io`: parameters and fitted attributes as JSON data, the
+per-epoch history as numbers, the library versions, and the inference net
+rebuilt around the saved weights.
+"""
+
+import io
+
+import numpy as np
+import torch
+from skorch.history import History
+
+from ._classifier import DANNClassifier
+from ._module import build_module
+from ._regressor import DANNRegressor
+
+WEIGHTS = "weights.pt"
+ESTIMATORS = {"DANNClassifier": DANNClassifier, "DANNRegressor": DANNRegressor}
+TRAINING_ONLY = ("adversarial_schedule", "learning_rate_schedule", "callbacks", "random_state")
+FITTED_INTS = ("n_features_in_", "n_domains_", "n_iter_", "_n_features_out")
+NOT_A_MODEL = "{} is not a valid skdann model file: {}."
+
+
+def encode_params(est):
+    defaults = type(est)().get_params(deep=False)
+    params, dropped, custom = {}, [], None
+    for name, value in est.get_params(deep=False).items():
+        if name == "feature_extractor" and value is not None:
+            code = value if not isinstance(value, torch.nn.Module) else type(value)
+            custom = f"{getattr(code, '__module__', '?')}.{getattr(code, '__qualname__', '?')}"
+            value = None
+        elif name == "class_weight" and isinstance(value, dict):
+            value = list(value.items())  # label-weight pairs: JSON keys would become strings
+        elif name == "device":
+            value = str(value)
+        try:
+            params[name] = plain(value)
+        except TypeError as exc:
+            if name not in TRAINING_ONLY:
+                raise TypeError(f"{exc} (parameter {name})") from exc
+            params[name] = defaults[name]
+            if value != []:  # an empty callbacks list loses nothing
+                dropped.append(name)
+    return params, dropped, custom
+
+
+def plain(value):
+    """Return ``value`` as JSON data (tuples as lists); ``TypeError`` for anything else."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [plain(v) for v in value]
+    raise TypeError(f"cannot store a {type(value).__name__} in a model file")
+
+
+def encode_fitted(est):
+    fitted = {name: int(getattr(est, name)) for name in FITTED_INTS}
+    names = getattr(est, "feature_names_in_", None)
+    fitted["feature_names_in_"] = None if names is None else [str(n) for n in names]
+    if isinstance(est, DANNClassifier):
+        if est.classes_.dtype.kind not in "biufUO":
+            raise TypeError(f"cannot store classes_ of dtype {est.classes_.dtype}")
+        fitted["classes_"] = {"dtype": est.classes_.dtype.str, "values": plain(est.classes_)}
+        return fitted
+    return {
+        **fitted,
+        "n_outputs_": int(est.n_outputs_),
+        "target_mean_": plain(est.target_mean_),
+        "target_scale_": plain(est.target_scale_),
+        "_y_ndim": int(est._y_ndim),
+    }
+
+
+def history_row(row):
+    numbers = (bool, int, float, np.number, np.bool_)
+    return {k: plain(v) for k, v in row.items() if k != "batches" and isinstance(v, numbers)}
+
+
+def versions():
+    import sklearn
+    import skorch
+
+    from . import __version__
+
+    return {
+        "skdann": __version__,
+        "torch": torch.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skorch": skorch.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def rebuild(path, config, weights, feature_extractor):
+    """Build the estimator and its inference net from the config, then load the weights."""
+    cls, custom = ESTIMATORS[config["estimator"]], config["custom_feature_extractor"]
+    if custom is not None and feature_extractor is None:
+        raise ValueError(
+            f"{path} was fitted with a custom feature_extractor ({custom}), whose code a model "
+            "file does not store: pass it back with skdann.io.load(path, feature_extractor=...)."
+        )
+    if custom is None and feature_extractor is not None:
+        raise ValueError(f"{path} has no custom feature_extractor; load it without one.")
+    try:
+        state = torch.load(io.BytesIO(weights), weights_only=True, map_location="cpu")
+    except Exception as exc:  # the restricted unpickler refuses anything but tensors
+        message = f"{WEIGHTS} is not a plain state_dict ({type(exc).__name__})"
+        raise ValueError(NOT_A_MODEL.format(path, message)) from exc
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(NOT_A_MODEL.format(path, f"{WEIGHTS} holds no state_dict"))
+    try:
+        params = decode_params(cls, config["params"], feature_extractor)
+        est = decode_fitted(cls(**params), config["fitted"])
+        with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
+            module = build_module(
+                est.n_features_in_,
+                len(est.classes_) if cls is DANNClassifier else est.n_outputs_,
+                hidden_layer_sizes=est.hidden_layer_sizes,
+                activation=est.activation,
+                dropout=est.dropout,
+                domain_hidden_layer_sizes=est.domain_hidden_layer_sizes,
+                feature_extractor=est.feature_extractor,
+                n_domains=max(est.n_domains_, 2),
+            )
+            # A copy without early stopping builds the net: no training data needed.
+            builder = cls(**{**params, "early_stopping": False})
+            net = builder._build_net(module, "cpu", 0, None, None).initialize()
+        net.history = History([{**row, "batches": []} for row in config["history"]])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{path}: cannot rebuild the model its config describes: {exc}") from exc
+    try:
+        net.module_.load_state_dict(state)
+    except RuntimeError as exc:
+        given = " and the feature_extractor given" if custom else ""
+        detail = " ".join(str(exc).split())
+        raise ValueError(
+            f"{path}: the weights do not match the network its config describes{given}: {detail}"
+        ) from exc
+    if module.label_head.in_features != est._n_features_out:
+        raise ValueError(NOT_A_MODEL.format(path, "_n_features_out differs from the weights'"))
+    est.net_, est.history_ = net, net.history
+    return est
+
+
+def decode_params(cls, params, feature_extractor):
+    unknown = sorted(set(params) - set(cls().get_params(deep=False)))
+    if unknown:
+        raise ValueError(f"unknown parameters {unknown} for {cls.__name__}")
+    sizes = ("hidden_layer_sizes", "domain_hidden_layer_sizes")  # JSON made the tuples lists
+    params = {k: tuple(v) if k in sizes and isinstance(v, list) else v for k, v in params.items()}
+    if isinstance(params.get("class_weight"), list):
+        params["class_weight"] = dict(params["class_weight"])
+    return {**params, "device": "cpu", "feature_extractor": feature_extractor}
+
+
+def decode_fitted(est, fitted):
+    for name in FITTED_INTS:
+        if type(fitted[name]) is not int or fitted[name] < 1:
+            raise ValueError(f"{name} must be a positive int, got {fitted[name]!r}")
+        setattr(est, name, fitted[name])
+    names = fitted.get("feature_names_in_")
+    if names is not None:
+        if len(names) != est.n_features_in_ or not all(isinstance(n, str) for n in names):
+            raise ValueError("feature_names_in_ does not match n_features_in_")
+        est.feature_names_in_ = np.asarray(names, dtype=object)
+    if isinstance(est, DANNClassifier):
+        dtype, values = np.dtype(fitted["classes_"]["dtype"]), fitted["classes_"]["values"]
+        if dtype.kind not in "biufUO" or not isinstance(values, list) or len(values) < 2:
+            raise ValueError("classes_ must hold at least two labels of a plain dtype")
+        est.classes_ = np.empty(len(values), dtype=dtype)
+        est.classes_[:] = values
+        return est
+    est.n_outputs_, est._y_ndim = fitted["n_outputs_"], fitted["_y_ndim"]
+    est.target_mean_ = np.asarray(fitted["target_mean_"], dtype=np.float64)
+    est.target_scale_ = np.asarray(fitted["target_scale_"], dtype=np.float64)
+    shapes = {est.target_mean_.shape, est.target_scale_.shape}
+    if est._y_ndim not in (1, 2) or shapes != {(est.n_outputs_,)}:
+        raise ValueError("the regressor's target attributes are inconsistent")
+    return est
