@@ -18,7 +18,10 @@ Methods, ``--seeds`` seeds each, package defaults otherwise:
 - ``pooled``: DANN with all sources as one domain (no ``sample_domain``);
 - ``multi_domain``: DANN with ``sample_domain`` (one id per source, -1 for
   the target): every step takes ``batch_size`` rows from each domain and
-  the domain head is a softmax over the 4 domains.
+  the domain head is a softmax over the 4 domains
+  (``multi_domain_head="softmax"``);
+- ``per_source``: the same with one binary head per source domain, each
+  telling that source from the target (``multi_domain_head="per_source"``).
 
 Run from the repository root::
 
@@ -46,7 +49,7 @@ from skdann import DANNClassifier, DANNRegressor
 
 OFFICE = ("amazon", "caltech", "dslr", "webcam")
 STATIONS = ("Dongsi", "Wanshouxigong", "Dingling", "Huairou")
-METHODS = ("source_only", "pooled", "multi_domain")
+METHODS = ("source_only", "pooled", "multi_domain", "per_source")
 
 
 def office_domains():
@@ -113,11 +116,12 @@ def run_task(dataset, domains, target, method, seed, max_iter):
     X, y, sample_domain, X_target, y_target = leave_one_out(domains, target, regression)
     estimator = (DANNRegressor if regression else DANNClassifier)(
         adversarial_weight=0.0 if method == "source_only" else 1.0,
+        multi_domain_head="per_source" if method == "per_source" else "softmax",
         max_iter=max_iter,
         random_state=seed,
     )
     start = time.perf_counter()
-    if method == "multi_domain":
+    if method in ("multi_domain", "per_source"):
         estimator.fit(X, y, sample_domain=sample_domain)
     else:
         estimator.fit(X, y)
@@ -135,7 +139,10 @@ def run_task(dataset, domains, target, method, seed, max_iter):
 
 def summary_table(records):
     rows = []
-    header = ["dataset", "task", "metric", *METHODS, "multi - pooled (s.e.)"]
+    header = [
+        "dataset", "task", "metric", *METHODS, "softmax - pooled (s.e.)",
+        "per_source - pooled (s.e.)",
+    ]  # fmt: skip
     frame = pd.DataFrame([r for r in records if r.get("record") != "machine"])
     for (dataset, task), group in frame.groupby(["dataset", "task"], sort=False):
         by_method = group.pivot(index="seed", columns="method", values="score")
@@ -145,13 +152,17 @@ def summary_table(records):
             else (f"{by_method[m].mean():.3f}" if m in by_method else "")
             for m in METHODS
         ]
-        diff = ""
-        if {"multi_domain", "pooled"} <= set(by_method):
-            paired = (by_method["multi_domain"] - by_method["pooled"]).dropna()
-            se = paired.std(ddof=1) / np.sqrt(len(paired)) if len(paired) > 1 else np.nan
-            diff = f"{paired.mean():+.3f} ({se:.3f})"
-        rows.append([dataset, task, group["metric"].iloc[0], *cells, diff])
+        diffs = [_paired(by_method, method, "pooled") for method in ("multi_domain", "per_source")]
+        rows.append([dataset, task, group["metric"].iloc[0], *cells, *diffs])
     return markdown_table(header, rows)
+
+
+def _paired(by_method, method, baseline):
+    if not {method, baseline} <= set(by_method):
+        return ""
+    paired = (by_method[method] - by_method[baseline]).dropna()
+    se = paired.std(ddof=1) / np.sqrt(len(paired)) if len(paired) > 1 else np.nan
+    return f"{paired.mean():+.3f} ({se:.3f})"
 
 
 def main(argv=None):

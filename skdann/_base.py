@@ -73,6 +73,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [None, list],
+        "multi_domain_head": [StrOptions({"softmax", "per_source"})],
     }
 
     def __init__(
@@ -99,6 +100,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         random_state=None,
         verbose=0,
         callbacks=None,
+        multi_domain_head="softmax",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -122,6 +124,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.multi_domain_head = multi_domain_head
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -229,6 +232,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 None if X_target is None else weights_tensor(target_weight, device),
             )
             self.n_domains_ = data.n_source_domains + data.n_target_domains
+            self._check_multi_domain_head(data)
             self._train(data, X.shape[1], y_encoded, device, seed)
         return self
 
@@ -246,6 +250,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 domain_hidden_layer_sizes=self.domain_hidden_layer_sizes,
                 feature_extractor=self.feature_extractor,
                 n_domains=max(self.n_domains_, 2),
+                n_domain_logits=self._n_domain_logits(data),
             )
             net = self._build_net(module, device, seed, data, y_encoded)
             net.fit(data, None)
@@ -298,6 +303,20 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
+
+    def _check_multi_domain_head(self, data):
+        if self._n_domain_logits(data) is not None and data.n_target_domains != 1:
+            raise ValueError(
+                'multi_domain_head="per_source" needs exactly one target domain; '
+                f"sample_domain has {data.n_target_domains}."
+            )
+
+    def _n_domain_logits(self, data):
+        """One logit per source domain with ``"per_source"``; ``None``: as n_domains implies."""
+        per_source = self.multi_domain_head == "per_source" and self.n_domains_ > 2
+        if per_source and data.n_target_domains > 0:
+            return data.n_source_domains if data.n_target_domains == 1 else -1
+        return None
 
     # Hooks with defaults; subclasses override what differs.
 

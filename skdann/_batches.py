@@ -91,6 +91,7 @@ class StepTargets(NamedTuple):
     domain_labels: Any  # (float labels, signs) for two domains, int64 labels for more, or None
     source_weight: torch.Tensor = None
     domain_weight: torch.Tensor = None
+    n_domains: int = 2
 
 
 class BalancedDomainBatches:
@@ -180,6 +181,7 @@ class BalancedDomainBatches:
             domain_labels(n_groups, n_per_group, len(source_idx), device, dtype),
             source_weight,
             domain_weight,
+            n_groups,
         )
 
 

@@ -138,6 +138,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         random_state=None,
         verbose=0,
         callbacks=None,
+        multi_domain_head="softmax",
         class_weight=None,
     ):
         super().__init__(
@@ -163,6 +164,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            multi_domain_head=multi_domain_head,
         )
         self.class_weight = class_weight
 

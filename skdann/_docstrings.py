@@ -77,6 +77,12 @@ SHARED_PARAMETERS = """\
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks, passed to the net. They are deep-copied at
         each ``fit``.
+    multi_domain_head : {"softmax", "per_source"}, default="softmax"
+        Domain head with more than two domains (``sample_domain``):
+        ``"softmax"`` tells all domains apart with one softmax;
+        ``"per_source"`` has one binary head per source domain, each telling
+        that source from the (single) target domain. With two domains the
+        head is always one logit.
 
 """
 

@@ -124,6 +124,12 @@ def rebuild(path, config, weights, feature_extractor):
                 domain_hidden_layer_sizes=est.domain_hidden_layer_sizes,
                 feature_extractor=est.feature_extractor,
                 n_domains=max(est.n_domains_, 2),
+                # "per_source" needs one target domain: one logit per source domain.
+                n_domain_logits=(
+                    est.n_domains_ - 1
+                    if est.multi_domain_head == "per_source" and est.n_domains_ > 2
+                    else None
+                ),
             )
             # A copy without early stopping builds the net: no training data needed.
             builder = cls(**{**params, "early_stopping": False})

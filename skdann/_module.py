@@ -66,6 +66,10 @@ class DANNModule(nn.Module):
         logit (positive means target) for ``BCEWithLogitsLoss``; with more,
         in one logit per domain for a softmax. A softmax over one output
         would be constant and pass no gradient.
+    n_domain_logits : int, default=None
+        Width of the domain head's output, when it is not the one
+        ``n_domains`` implies: one logit per source domain (each telling
+        that source from the target) gives ``n_domains - 1``.
 
     Notes
     -----
@@ -82,6 +86,7 @@ class DANNModule(nn.Module):
         domain_hidden_layer_sizes,
         activation="relu",
         n_domains=2,
+        n_domain_logits=None,
     ):
         super().__init__()
         if n_domains < 2:
@@ -93,7 +98,8 @@ class DANNModule(nn.Module):
         domain_width = (
             domain_hidden_layer_sizes[-1] if domain_hidden_layer_sizes else n_features_out
         )
-        n_domain_logits = 1 if n_domains == 2 else n_domains
+        if n_domain_logits is None:
+            n_domain_logits = 1 if n_domains == 2 else n_domains
         self.domain_head = nn.Sequential(domain_body, nn.Linear(domain_width, n_domain_logits))
 
     def forward(self, X):
@@ -139,6 +145,7 @@ def build_module(
     domain_hidden_layer_sizes,
     feature_extractor=None,
     n_domains=2,
+    n_domain_logits=None,
 ):
     """Build a :class:`DANNModule` from an estimator's parameters.
 
@@ -168,7 +175,13 @@ def build_module(
         domain_hidden_layer_sizes, "domain_hidden_layer_sizes", allow_empty=True
     )
     return DANNModule(
-        extractor, n_features_out, n_outputs, domain_sizes, activation, n_domains=n_domains
+        extractor,
+        n_features_out,
+        n_outputs,
+        domain_sizes,
+        activation,
+        n_domains=n_domains,
+        n_domain_logits=n_domain_logits,
     )
 
 

@@ -228,10 +228,13 @@ class DANNNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         return self.criterion_(y_pred, y_true, sample_weight)
 
-    def get_domain_loss(self, domain_logits, domain_labels, sample_weight=None):
-        """Domain criterion: a logit for two domains, a softmax for more.
+    def get_domain_loss(self, domain_logits, domain_labels, sample_weight=None, n_domains=2):
+        """Domain criterion; returns the loss and the number of correct domain guesses.
 
-        Returns the loss and the number of correct domain guesses.
+        Two domains: one logit, binary cross-entropy. More: with one logit
+        per domain, a softmax (cross-entropy); with one logit per source
+        domain and a single target domain, one binary cross-entropy per
+        source, each on that source's rows and the target rows.
         """
         if isinstance(domain_labels, tuple):
             labels, signs = domain_labels
@@ -243,6 +246,8 @@ class DANNNet(NeuralNet):
                 )
             # A logit on the right side of 0 is a correct domain guess.
             return loss, (domain_logits * signs > 0).sum()
+        if domain_logits.shape[1] == n_domains - 1:  # one binary head per source
+            return _per_source_domain_loss(domain_logits, domain_labels, sample_weight)
         losses = F.cross_entropy(domain_logits, domain_labels, reduction="none")
         loss = losses.mean() if sample_weight is None else (losses * sample_weight).mean()
         return loss, (domain_logits.argmax(dim=1) == domain_labels).sum()
@@ -262,7 +267,7 @@ class DANNNet(NeuralNet):
             n_domain = 0
         else:
             domain_loss, domain_correct = self.get_domain_loss(
-                domain_logits, targets.domain_labels, targets.domain_weight
+                domain_logits, targets.domain_labels, targets.domain_weight, targets.n_domains
             )
             loss = label_loss + domain_loss
             n_domain = len(domain_logits)
@@ -276,6 +281,24 @@ class DANNNet(NeuralNet):
             "n_source": targets.n_source,
             "n_domain": n_domain,
         }
+
+
+def _per_source_domain_loss(domain_logits, domain_labels, sample_weight):
+    """Binary losses of "source s or target?" on source s's rows and the target rows."""
+    n_sources = domain_logits.shape[1]
+    is_target = domain_labels == n_sources
+    heads = torch.arange(n_sources, device=domain_logits.device)
+    # Row i counts for head s when it is a target row or a row of source s.
+    counts = is_target[:, None] | (domain_labels[:, None] == heads[None, :])
+    targets = is_target[:, None].expand_as(domain_logits).to(domain_logits.dtype)
+    losses = F.binary_cross_entropy_with_logits(domain_logits, targets, reduction="none")
+    weights = counts.to(domain_logits.dtype)
+    if sample_weight is not None:
+        weights = weights * sample_weight[:, None]
+    loss = (losses * weights).sum() / counts.sum()
+    correct = ((domain_logits > 0) == is_target[:, None]) & counts
+    per_row = correct.sum(dim=1).to(domain_logits.dtype) / counts.sum(dim=1)
+    return loss, per_row.sum()
 
 
 def copy_callbacks(callbacks):

@@ -112,6 +112,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         random_state=None,
         verbose=0,
         callbacks=None,
+        multi_domain_head="softmax",
         loss="squared_error",
         huber_delta=1.0,
     ):
@@ -138,6 +139,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            multi_domain_head=multi_domain_head,
         )
         self.loss = loss
         self.huber_delta = huber_delta

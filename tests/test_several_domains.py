@@ -158,3 +158,46 @@ def test_sample_domain_is_for_the_stacked_form_only(three_domains):
     X, y, sample_domain = three_domains
     with pytest.raises(ValueError, match="sample_domain applies to the stacked form only"):
         DANNClassifier(**FAST).fit(X[:64], y[:64], X[64:], sample_domain=sample_domain)
+
+
+def test_per_source_domain_head(three_domains):
+    X, y, sample_domain = three_domains
+    probe = StepDomains()
+    clf = DANNClassifier(
+        **{**FAST, "multi_domain_head": "per_source", "callbacks": [("probe", probe)]}
+    )
+    clf.fit(X, y, sample_domain=sample_domain)
+    assert clf.n_domains_ == 3
+    assert clf.net_.module_.domain_head[-1].out_features == 2  # one logit per source
+    assert all(0.0 <= a <= 1.0 for a in clf.history_[:, "train_domain_accuracy"])
+    assert np.isfinite(clf.history_[:, "train_domain_loss"]).all()
+    two_targets = np.where(np.arange(94) >= 79, -2, sample_domain)
+    with pytest.raises(
+        ValueError, match='multi_domain_head="per_source" needs exactly one target'
+    ):
+        DANNClassifier(**{**FAST, "multi_domain_head": "per_source"}).fit(
+            X, y, sample_domain=two_targets
+        )
+
+
+def test_per_source_domain_loss_values():
+    import torch
+
+    from skdann._net import DANNNet
+
+    # Two sources (labels 0, 1) and the target (label 2), two rows each.
+    logits = torch.tensor(
+        [[0.5, -1.0], [1.0, 2.0], [-0.3, 0.2], [0.1, -0.4], [2.0, 1.0], [-1.0, 0.3]]
+    )
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    loss, correct = DANNNet.get_domain_loss(None, logits, labels, n_domains=3)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    # Head 0 sees rows 0, 1 (source 0, label 0) and 4, 5 (target, label 1); head 1 rows 2-5.
+    expected = (
+        bce(logits[[0, 1, 4, 5], 0], torch.tensor([0.0, 0, 1, 1]), reduction="sum")
+        + bce(logits[[2, 3, 4, 5], 1], torch.tensor([0.0, 0, 1, 1]), reduction="sum")
+    ) / 8
+    torch.testing.assert_close(loss, expected)
+    # Correct: row 0 no (0.5 > 0), row 1 no, row 2 no (0.2 > 0), row 3 yes,
+    # row 4 both heads yes, row 5 one of two -> 0 + 0 + 0 + 1 + 1 + 0.5.
+    assert float(correct) == 2.5
