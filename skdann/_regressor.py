@@ -44,7 +44,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         column names.
     n_outputs_ : int
         Number of target variables.
-    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+    target_mean_, target_scale_ : ndarray of shape (n_outputs,)
         Mean and standard deviation of the source targets, used to
         standardise them (a constant target has scale 1).
     n_domains_ : int

