@@ -31,7 +31,7 @@ from ._domains import (
     check_sample_domain,
     split_sample_weight,
 )
-from ._module import build_module
+from ._module import build_module, domain_logit_count
 from ._net import BestWeightsEarlyStopping, DANNNet, copy_callbacks
 from .schedules import ADVERSARIAL_SCHEDULES, LEARNING_RATE_SCHEDULES
 
@@ -232,11 +232,13 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 None if X_target is None else weights_tensor(target_weight, device),
             )
             self.n_domains_ = data.n_source_domains + data.n_target_domains
-            self._check_multi_domain_head(data)
-            self._train(data, X.shape[1], y_encoded, device, seed)
+            n_domain_logits = domain_logit_count(
+                self.multi_domain_head, data.n_source_domains, data.n_target_domains
+            )
+            self._train(data, X.shape[1], y_encoded, device, seed, n_domain_logits)
         return self
 
-    def _train(self, data, n_features, y_encoded, device, seed):
+    def _train(self, data, n_features, y_encoded, device, seed, n_domain_logits):
         """Build the module and the net, seeded, and train them on ``data``."""
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda_devices):
@@ -250,7 +252,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 domain_hidden_layer_sizes=self.domain_hidden_layer_sizes,
                 feature_extractor=self.feature_extractor,
                 n_domains=max(self.n_domains_, 2),
-                n_domain_logits=self._n_domain_logits(data),
+                n_domain_logits=n_domain_logits,
             )
             net = self._build_net(module, device, seed, data, y_encoded)
             net.fit(data, None)
@@ -303,20 +305,6 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
-
-    def _check_multi_domain_head(self, data):
-        if self._n_domain_logits(data) is not None and data.n_target_domains != 1:
-            raise ValueError(
-                'multi_domain_head="per_source" needs exactly one target domain; '
-                f"sample_domain has {data.n_target_domains}."
-            )
-
-    def _n_domain_logits(self, data):
-        """One logit per source domain with ``"per_source"``; ``None``: as n_domains implies."""
-        per_source = self.multi_domain_head == "per_source" and self.n_domains_ > 2
-        if per_source and data.n_target_domains > 0:
-            return data.n_source_domains if data.n_target_domains == 1 else -1
-        return None
 
     # Hooks with defaults; subclasses override what differs.
 

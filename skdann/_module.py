@@ -185,6 +185,24 @@ def build_module(
     )
 
 
+def domain_logit_count(multi_domain_head, n_source_domains, n_target_domains):
+    """Width of the domain head when it is not the one ``n_domains`` implies, else ``None``.
+
+    ``"per_source"`` with more than two domains gives one logit per source
+    domain, each telling that source from the single target domain.
+    """
+    if multi_domain_head != "per_source" or n_source_domains + n_target_domains <= 2:
+        return None
+    if n_target_domains == 0:
+        return None  # no target rows: no domain loss at all
+    if n_target_domains != 1:
+        raise ValueError(
+            'multi_domain_head="per_source" needs exactly one target domain; '
+            f"sample_domain has {n_target_domains}."
+        )
+    return n_source_domains
+
+
 def layer_sizes(sizes, name, allow_empty=False):
     """Return ``sizes`` (an int or a sequence of ints) as a tuple of positive ints."""
     sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
