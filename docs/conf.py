@@ -10,6 +10,9 @@ import sys
 
 # Document the package from this checkout (it is also installed editable).
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))  # bad_input_page: generated "Bad input" page
+
+from sphinx_gallery.sorting import ExplicitOrder
 
 import skdann
 
@@ -23,6 +26,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
+    "bad_input_page",
+    "sphinx_gallery.gen_gallery",
 ]
 
 # No intersphinx: the docs must build without network access.
@@ -34,6 +39,27 @@ root_doc = "index"
 # Pages for the names listed in api.rst go to docs/generated/ (gitignored).
 autosummary_generate = True
 autosummary_imported_members = False
+
+# The example gallery: examples/*/*.py rendered to docs/auto_examples/
+# (gitignored). Only the files named plot_*.py run during the build, on
+# shipped or synthetic data; the others need ../shared/data or start a Dask
+# cluster, and are shown with their code. sphinx-gallery draws with
+# matplotlib's Agg backend and skips examples whose source has not changed
+# since their last run in docs/auto_examples/.
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "subsection_order": ExplicitOrder(
+        ["../examples/adaptation", "../examples/data", "../examples/selection"]
+    ),
+    "within_subsection_order": "FileNameSortKey",
+    "doc_module": ("skdann",),
+    "backreferences_dir": "generated/backreferences",
+    "remove_config_comments": True,
+    "min_reported_time": 0,
+    "show_memory": False,
+}
 
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"
