@@ -26,11 +26,20 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
+    "sphinx.ext.intersphinx",
     "bad_input_page",
     "sphinx_gallery.gen_gallery",
 ]
 
-# No intersphinx: the docs must build without network access.
+# Links to scikit-learn, PyTorch and skorch names. The build has no network, so
+# the inventories are small local files written by _intersphinx/make_inventories.py
+# for the names these docs refer to.
+intersphinx_mapping = {
+    "sklearn": ("https://scikit-learn.org/stable/", "_intersphinx/sklearn.inv"),
+    "torch": ("https://docs.pytorch.org/docs/stable/", "_intersphinx/torch.inv"),
+    "skorch": ("https://skorch.readthedocs.io/en/stable/", "_intersphinx/skorch.inv"),
+}
+intersphinx_timeout = 1
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
