@@ -263,7 +263,10 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         Rows with ``y == -1`` (target rows, whose labels are unknown) are
         ignored, so the score of a stacked validation fold is the accuracy
         on its source rows. To measure target accuracy, pass target rows
-        with their true labels.
+        with their true labels. ``GridSearchCV(scoring="balanced_accuracy")``
+        would count the target rows as errors: use
+        :func:`skdann.metrics.labeled_scorer` for another metric on the
+        labeled rows, or a label-free scorer of :mod:`skdann.metrics`.
 
         Parameters
         ----------

@@ -233,7 +233,8 @@ class DANNRegressor(RegressorMixin, BaseDANN):
 
         Rows whose ``y`` is NaN (target rows, whose targets are unknown) are
         ignored, so the score of a stacked validation fold is R² on its
-        source rows.
+        source rows. For another metric on the labeled rows in a grid
+        search, use :func:`skdann.metrics.labeled_scorer`.
 
         Parameters
         ----------
