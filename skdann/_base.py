@@ -256,6 +256,10 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             )
             net = self._build_net(module, device, seed, data, y_encoded)
             net.fit(data, None)
+        # The trained module is net.module_. skorch maps module_ (not the module it was
+        # built from, the same object) to the CPU when unpickling, so a model fitted on
+        # a GPU would not load without one; the reference also doubled the pickle.
+        net.module = None
 
         self.net_ = net
         self.history_ = net.history

@@ -424,3 +424,18 @@ def test_feature_names_out_and_pandas_output(shifted_blobs):
     np.testing.assert_array_equal(
         features.to_numpy(), clf.set_output(transform="default").transform(X_target)
     )
+
+
+def test_pickle_holds_the_trained_module_once(shifted_blobs):
+    # net_.module (what the net was built from) is dropped after fit: skorch maps only
+    # net_.module_ to the CPU when unpickling, so the reference made a model fitted on
+    # a GPU fail to load without one, and stored the weights twice.
+    X_source, y_source, X_target, _ = shifted_blobs
+    clf = DANNClassifier(**{**FAST, "hidden_layer_sizes": (256, 256)}).fit(
+        X_source, y_source, X_target
+    )
+    assert clf.net_.module is None
+    size = len(pickle.dumps(clf))
+    clf.net_.module = clf.net_.module_  # what skorch keeps by default
+    weights = sum(p.numel() * 4 for p in clf.net_.module_.parameters())
+    assert len(pickle.dumps(clf)) > size + 0.9 * weights
