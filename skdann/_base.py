@@ -8,7 +8,6 @@ marked and encoded, and which label criterion trains them.
 """
 
 import warnings
-from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -19,7 +18,6 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import TransformerTags, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
@@ -33,9 +31,7 @@ from ._domains import (
 )
 from ._module import build_module, domain_logit_count
 from ._net import BestWeightsEarlyStopping, DANNNet, copy_callbacks
-from .schedules import ADVERSARIAL_SCHEDULES, LEARNING_RATE_SCHEDULES
-
-_OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+from ._parameters import OPTIMIZERS, SHARED_PARAMETER_CONSTRAINTS
 
 
 class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -47,34 +43,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     __metadata_request__fit = {"sample_domain": True}
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"relu", "tanh", "logistic", "identity"})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "domain_hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
-        "adversarial_schedule": [StrOptions(set(ADVERSARIAL_SCHEDULES)), callable],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate_schedule": [StrOptions(set(LEARNING_RATE_SCHEDULES)), callable],
-        "solver": [StrOptions(set(_OPTIMIZERS))],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "feature_extractor": [None, callable],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "callbacks": [None, list],
-        "multi_domain_head": [StrOptions({"softmax", "per_source"})],
-    }
+    _parameter_constraints: dict = SHARED_PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -293,7 +262,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         return DANNNet(
             module,
             criterion=criterion,
-            optimizer=_OPTIMIZERS[self.solver],
+            optimizer=OPTIMIZERS[self.solver],
             lr=self.learning_rate_init,
             max_epochs=self.max_iter,
             batch_size=self.batch_size,
