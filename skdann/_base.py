@@ -212,17 +212,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
-            module = build_module(
-                n_features,
-                self._n_outputs(y_encoded),
-                hidden_layer_sizes=self.hidden_layer_sizes,
-                activation=self.activation,
-                dropout=self.dropout,
-                domain_hidden_layer_sizes=self.domain_hidden_layer_sizes,
-                feature_extractor=self.feature_extractor,
-                n_domains=max(self.n_domains_, 2),
-                n_domain_logits=n_domain_logits,
-            )
+            module = self._make_module(n_features, n_domain_logits)
             net = self._build_net(module, device, seed, data, y_encoded)
             net.fit(data, None)
         # The trained module is net.module_. skorch maps module_ (not the module it was
@@ -234,6 +224,20 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         self._n_features_out = module.label_head.in_features
+
+    def _make_module(self, n_features, n_domain_logits=None):
+        """Build the module from the parameters and the fitted outputs and domains."""
+        return build_module(
+            n_features,
+            self._n_outputs(),
+            hidden_layer_sizes=self.hidden_layer_sizes,
+            activation=self.activation,
+            dropout=self.dropout,
+            domain_hidden_layer_sizes=self.domain_hidden_layer_sizes,
+            feature_extractor=self.feature_extractor,
+            n_domains=max(self.n_domains_, 2),
+            n_domain_logits=n_domain_logits,
+        )
 
     def _build_net(self, module, device, seed, data, y_encoded):
         callbacks = []
@@ -290,7 +294,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     def _stratify_labels(self, y_encoded, source_domain):
         return source_domain
 
-    def _n_outputs(self, y_encoded):
+    def _n_outputs(self):
         raise NotImplementedError
 
     def _forward(self, X):

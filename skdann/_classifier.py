@@ -217,7 +217,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
             return y_encoded
         return y_encoded * (int(source_domain.max()) + 1) + source_domain
 
-    def _n_outputs(self, y_encoded):
+    def _n_outputs(self):
         return len(self.classes_)
 
     def _label_criterion(self):

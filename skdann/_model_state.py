@@ -12,7 +12,6 @@ import torch
 from skorch.history import History
 
 from ._classifier import DANNClassifier
-from ._module import build_module
 from ._regressor import DANNRegressor
 
 WEIGHTS = "weights.pt"
@@ -58,6 +57,9 @@ def plain(value):
 
 def encode_fitted(est):
     fitted = {name: int(getattr(est, name)) for name in FITTED_INTS}
+    # The domain head's width: it follows from the domains seen at fit, which a file
+    # does not keep (one logit per source domain with "per_source" and one target).
+    fitted["domain_logits"] = int(est.net_.module_.domain_head[-1].out_features)
     names = getattr(est, "feature_names_in_", None)
     fitted["feature_names_in_"] = None if names is None else [str(n) for n in names]
     if isinstance(est, DANNClassifier):
@@ -115,22 +117,7 @@ def rebuild(path, config, weights, feature_extractor):
         params = decode_params(cls, config["params"], feature_extractor)
         est = decode_fitted(cls(**params), config["fitted"])
         with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
-            module = build_module(
-                est.n_features_in_,
-                len(est.classes_) if cls is DANNClassifier else est.n_outputs_,
-                hidden_layer_sizes=est.hidden_layer_sizes,
-                activation=est.activation,
-                dropout=est.dropout,
-                domain_hidden_layer_sizes=est.domain_hidden_layer_sizes,
-                feature_extractor=est.feature_extractor,
-                n_domains=max(est.n_domains_, 2),
-                # "per_source" needs one target domain: one logit per source domain.
-                n_domain_logits=(
-                    est.n_domains_ - 1
-                    if est.multi_domain_head == "per_source" and est.n_domains_ > 2
-                    else None
-                ),
-            )
+            module = est._make_module(est.n_features_in_, config["fitted"]["domain_logits"])
             # A copy without early stopping builds the net: no training data needed.
             builder = cls(**{**params, "early_stopping": False})
             net = builder._build_net(module, "cpu", 0, None, None).initialize()
@@ -167,6 +154,8 @@ def decode_fitted(est, fitted):
         if type(fitted[name]) is not int or fitted[name] < 1:
             raise ValueError(f"{name} must be a positive int, got {fitted[name]!r}")
         setattr(est, name, fitted[name])
+    if type(fitted["domain_logits"]) is not int or fitted["domain_logits"] < 1:
+        raise ValueError(f"domain_logits must be a positive int, got {fitted['domain_logits']!r}")
     names = fitted.get("feature_names_in_")
     if names is not None:
         if len(names) != est.n_features_in_ or not all(isinstance(n, str) for n in names):

@@ -202,7 +202,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         self.target_scale_ = np.where(scale > 0, scale, 1.0)
         return ((y_2d - self.target_mean_) / self.target_scale_).astype(np.float32)
 
-    def _n_outputs(self, y_encoded):
+    def _n_outputs(self):
         return self.n_outputs_
 
     def _label_criterion(self):

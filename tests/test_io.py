@@ -367,3 +367,31 @@ def test_a_failed_save_leaves_no_file(fitted_classifier, tmp_path):
     with pytest.raises(TypeError, match=re.escape(message)):
         save(clf, tmp_path / "model.skdann")
     assert not (tmp_path / "model.skdann").exists()
+
+
+@pytest.mark.parametrize("with_target", [True, False])
+def test_several_domains_and_per_source_heads_round_trip(tmp_path, with_target):
+    # The domain head's width follows from the domains seen at fit: one logit per source
+    # with "per_source" and one target domain, one per domain without a target domain.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 3))
+    y = (X[:, 0] > 0).astype(int)
+    sample_domain = np.repeat([1, 2, 3 if not with_target else -1], 30)
+    if with_target:
+        y[60:] = -1
+    model = DANNClassifier(
+        hidden_layer_sizes=(8,),
+        max_iter=2,
+        batch_size=16,
+        random_state=0,
+        multi_domain_head="per_source",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # no target rows: source-only
+        model.fit(X, y, sample_domain=sample_domain)
+    expected = 2 if with_target else 3
+    assert model.net_.module_.domain_head[-1].out_features == expected
+    path = tmp_path / "model.skdann"
+    save(model, path)
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
