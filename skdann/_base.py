@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
 from ._batches import DomainData, SourceHoldout, select_rows, to_tensor, weights_tensor
-from ._device import out_of_memory_hint, resolve_device
+from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
 from ._domains import (
     check_same_columns,
     check_same_n_features,
@@ -190,6 +190,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 stacklevel=4,
             )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        check_fits_on_device(device, X_source, X_target, self.batch_size)
         with out_of_memory_hint(device, X_source, X_target, self.batch_size):
             data = DomainData(
                 to_tensor(X_source, device),
@@ -297,12 +298,26 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     def _n_outputs(self):
         raise NotImplementedError
 
-    def _forward(self, X):
-        """Validate ``X`` and return the network's output, in float32."""
+    def _forward(self, X, reduce=None):
+        """Validate ``X`` and return the network's output for it, as float64.
+
+        The rows are read in chunks and each chunk's output is written into
+        one array allocated up front: a list of per-chunk outputs would be
+        small long-lived blocks between the chunks' freed buffers, and the C
+        allocator could not reuse that memory, so it grew with the rows.
+        ``reduce`` maps a chunk's output (after the estimator's nonlinearity)
+        to what is kept of it, e.g. ``argmax``, so ``predict`` holds one
+        label per row, not every class's probability.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
-        with torch.no_grad():
-            return self.net_.predict_proba(X)
+        nonlinearity = self._predict_nonlinearity()
+        return _fill_by_chunks(
+            self.net_.forward_iter(X, training=False),
+            X.shape[0],
+            lambda output: output if nonlinearity is None else nonlinearity(output),
+            reduce,
+        )
 
     def transform(self, X):
         """Return the learned (domain-invariant) features.
@@ -324,8 +339,8 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         extractor.eval()
         batches = net.get_iterator(net.get_dataset(X), training=False)
         with torch.no_grad():
-            features = [extractor(batch).cpu() for batch, _ in batches]
-        return torch.cat(features).numpy()
+            outputs = (extractor(batch) for batch, _ in batches)
+            return _fill_by_chunks(outputs, X.shape[0], dtype=np.float32)
 
     def fit_transform(self, X, y, X_target=None, **fit_params):
         """Fit, then return the learned features of ``X``.
@@ -365,6 +380,27 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 "to the next model yourself."
             )
         return self.fit(X, y, X_target, **fit_params).transform(X)
+
+
+def _fill_by_chunks(outputs, n_rows, transform=None, reduce=None, dtype=np.float64):
+    """Write per-chunk output tensors, in row order, into one new ``(n_rows, ...)`` array."""
+    result = None
+    start = 0
+    with torch.no_grad():
+        for output in outputs:
+            if transform is not None:
+                output = transform(output)
+            if reduce is not None:
+                output = reduce(output)
+            chunk = output.cpu().numpy()
+            if result is None:
+                kind = chunk.dtype if reduce is not None else dtype
+                result = np.empty((n_rows, *chunk.shape[1:]), dtype=kind)
+            result[start : start + len(chunk)] = chunk
+            start += len(chunk)
+    if result is None:  # no rows: validate_data refuses them, but stay total
+        return np.empty((0,), dtype=dtype)
+    return result
 
 
 def _is_fitted_attribute(name):

@@ -239,7 +239,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``.
         """
-        return self._forward(X).astype(np.float64)
+        return self._forward(X)
 
     def predict(self, X):
         """Predict class labels.
@@ -254,8 +254,9 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         ndarray of shape (n_samples,)
             Predicted labels, from ``classes_``.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        # Reduced chunk by chunk: one index per row is kept, not every probability.
+        index = self._forward(X, reduce=functools.partial(torch.argmax, dim=1))
+        return self.classes_[index]
 
     def score(self, X, y, sample_weight=None):
         """Return the accuracy on the labeled rows.

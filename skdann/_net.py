@@ -2,7 +2,7 @@
 
 The net is extended only through skorch's documented hooks:
 ``get_default_callbacks``, ``get_dataset``, ``get_iterator``, ``get_loss``,
-``train_step_single`` and callbacks. Its default callbacks are complete:
+``train_step_single``, ``run_single_epoch`` and callbacks. Its default callbacks are complete:
 the schedules, the domain metrics, the divergence guard and ``PrintLog``
 are configured with skorch's ``callbacks__<name>__<param>`` arguments.
 """
@@ -63,8 +63,8 @@ class DomainMetrics(Callback):
     """Record per-epoch label loss, domain loss and domain accuracy.
 
     The training step returns its terms as detached tensors; this callback
-    sums them on the device and reads them back once per epoch, so a GPU
-    is not synchronised for them on every step.
+    keeps them and reduces them once per epoch, so no step pays for extra
+    tensor arithmetic and a GPU is not synchronised for them on every step.
     """
 
     def initialize(self):
@@ -72,38 +72,38 @@ class DomainMetrics(Callback):
         return self
 
     def _reset(self):
-        self.sums_ = None
-        self.n_source_ = 0
-        self.n_domain_ = 0
+        self.steps_ = []
 
     def on_epoch_begin(self, net, **kwargs):
         self._reset()
 
     def on_batch_end(self, net, batch=None, training=None, **step):
-        if not training:
-            return
-        terms = (
-            step["label_loss"] * step["n_source"],
-            step["domain_loss"] * step["n_domain"],
-            step["domain_correct"],
-        )
-        if not terms[0].is_cuda:
-            # Reading a CPU scalar is cheaper than more tensor arithmetic.
-            terms = torch.tensor([t.item() for t in terms], dtype=torch.float64)
-        else:
-            terms = torch.stack(terms)
-        self.sums_ = terms if self.sums_ is None else self.sums_ + terms
-        self.n_source_ += step["n_source"]
-        self.n_domain_ += step["n_domain"]
+        if training:
+            self.steps_.append(
+                (
+                    step["label_loss"],
+                    step["domain_loss"],
+                    step["domain_correct"],
+                    step["n_source"],
+                    step["n_domain"],
+                )
+            )
 
     def on_epoch_end(self, net, **kwargs):
-        if self.sums_ is None:
+        if not self.steps_:
             return
-        label, domain, correct = self.sums_.tolist()
-        net.history.record("train_label_loss", label / self.n_source_)
-        if self.n_domain_ > 0:
-            net.history.record("train_domain_loss", domain / self.n_domain_)
-            net.history.record("train_domain_accuracy", correct / self.n_domain_)
+        label_losses, domain_losses, corrects, n_source, n_domain = zip(*self.steps_, strict=True)
+        n_source = torch.tensor(n_source, dtype=torch.float64)
+        n_domain = torch.tensor(n_domain, dtype=torch.float64)
+        values = torch.stack(
+            [torch.stack(label_losses), torch.stack(domain_losses), torch.stack(corrects)]
+        )
+        label, domain, correct = values.to("cpu", torch.float64).unbind()
+        net.history.record("train_label_loss", float(label @ n_source / n_source.sum()))
+        total_domain = float(n_domain.sum())
+        if total_domain > 0:
+            net.history.record("train_domain_loss", float(domain @ n_domain) / total_domain)
+            net.history.record("train_domain_accuracy", float(correct.sum()) / total_domain)
         else:
             net.history.record("train_domain_loss", float("nan"))
             net.history.record("train_domain_accuracy", float("nan"))
@@ -252,6 +252,71 @@ class DANNNet(NeuralNet):
         loss = losses.mean() if sample_weight is None else (losses * sample_weight).mean()
         return loss, (domain_logits.argmax(dim=1) == domain_labels).sum()
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run one epoch; a training epoch skips skorch's per-step bookkeeping when it can.
+
+        skorch's loop dispatches every per-step hook to every callback,
+        passes the optimizer a closure and reads each step's loss back with
+        ``.item()`` (a device synchronisation on a GPU). When every per-step
+        listener is one of skdann's own callbacks, the optimizers are plain
+        first-order ones and ``train_step`` is not overridden, this loop
+        calls only those listeners, steps the optimizers directly and writes
+        the steps' losses and sizes to the history at the end of the epoch,
+        with one read-back. The history is the same as skorch's. With any
+        other per-step callback (a progress bar, gradient clipping, a
+        user's own), skorch's loop runs unchanged.
+        """
+        listeners = self._own_step_listeners() if training else None
+        if (
+            iterator is None
+            or listeners is None
+            or getattr(step_fn, "__func__", None) is not DANNNet.train_step
+        ):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        on_begin, on_end = listeners
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        losses, sizes = [], []
+        for batch in iterator:
+            for callback in on_begin:
+                callback.on_batch_begin(self, batch=batch, training=True)
+            for optimizer in optimizers:
+                optimizer.zero_grad()
+            step = self.train_step_single(batch, **fit_params)
+            for optimizer in optimizers:
+                optimizer.step()
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]))
+            for callback in on_end:
+                callback.on_batch_end(self, batch=batch, training=True, **step)
+        values = torch.stack(losses).tolist() if losses else []
+        for loss, size in zip(values, sizes, strict=True):
+            self.history.new_batch()  # what NeuralNet.on_batch_begin does
+            self.history.record_batch(prefix + "_loss", loss)
+            self.history.record_batch(prefix + "_batch_size", size)
+        self.history.record(prefix + "_batch_count", len(sizes))
+
+    def _own_step_listeners(self):
+        """``(on_batch_begin, on_batch_end)`` callbacks, or ``None`` if the fast loop can't run."""
+        hooks = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+        if any(getattr(type(self), hook) is not getattr(NeuralNet, hook) for hook in hooks):
+            return None
+        if not all(
+            type(getattr(self, name + "_")) in _DIRECT_STEP_OPTIMIZERS for name in self._optimizers
+        ):
+            return None
+        on_begin, on_end = [], []
+        for _, callback in self.callbacks_:
+            listens = [h for h in hooks if getattr(type(callback), h) is not getattr(Callback, h)]
+            if not listens:
+                continue
+            if type(callback) not in _OWN_STEP_CALLBACKS or "on_grad_computed" in listens:
+                return None
+            if "on_batch_begin" in listens:
+                on_begin.append(callback)
+            if "on_batch_end" in listens:
+                on_end.append(callback)
+        return on_begin, on_end
+
     def train_step_single(self, batch, **fit_params):
         if not self.module_.training:  # switching every step costs a module walk
             self.module_.train()
@@ -281,6 +346,12 @@ class DANNNet(NeuralNet):
             "n_source": targets.n_source,
             "n_domain": n_domain,
         }
+
+
+# Callbacks the fast epoch loop may call directly, and optimizers it may step
+# without a closure.
+_OWN_STEP_CALLBACKS = (StepSchedule, DomainMetrics)
+_DIRECT_STEP_OPTIMIZERS = (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW)
 
 
 def _per_source_domain_loss(domain_logits, domain_labels, sample_weight):

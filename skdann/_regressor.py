@@ -224,8 +224,9 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions; 1-D when ``y`` was 1-D at ``fit``.
         """
-        output = self._forward(X).astype(np.float64)
-        y = output * self.target_scale_ + self.target_mean_
+        y = self._forward(X)
+        y *= self.target_scale_
+        y += self.target_mean_
         return y.ravel() if self._y_ndim == 1 else y
 
     def score(self, X, y, sample_weight=None):
