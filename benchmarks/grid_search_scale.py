@@ -95,7 +95,7 @@ def run(backend, workers, X, y, max_iter):
     else:
         start = time.perf_counter()
         n_jobs = None if backend == "sequential" else workers
-        with joblib.parallel_config(backend="loky" if backend == "loky" else None):
+        with joblib.parallel_config(backend="loky"):
             search = make_search(n_jobs, max_iter).fit(X, y)
         seconds = time.perf_counter() - start
     return {

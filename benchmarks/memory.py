@@ -221,8 +221,18 @@ def main(argv=None):
         worker = fit_worker if kind == "fit" else predict_worker
         print(json.dumps(worker(**kwargs)))
         return 0
-    fit_rows = args.fit_rows or (20_000 if args.quick else 1_000_000)
-    predict_rows = args.predict_rows or (200_000 if args.quick else 10_000_000)
+    records, table = run(args.quick, args.fit_rows, args.predict_rows)
+    print(table)
+    suffix = "_quick" if args.quick else ""
+    info = {**machine_info("cpu"), "threads": args.threads}
+    print("wrote", *write_results("memory", [info, *records], table, suffix))
+    return 0
+
+
+def run(quick=False, fit_rows=None, predict_rows=None):
+    """Run the fit and the memory-mapped prediction; return ``(records, markdown)``."""
+    fit_rows = fit_rows or (20_000 if quick else 1_000_000)
+    predict_rows = predict_rows or (200_000 if quick else 10_000_000)
     records = [run_worker("fit", n_rows=fit_rows, batch_size=1024)]
     print(records[-1], flush=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -230,12 +240,7 @@ def main(argv=None):
         write_memmap(path, predict_rows)
         records.append(run_worker("predict", n_rows=predict_rows, path=path))
     print(records[-1], flush=True)
-    table = format_tables(records)
-    print(table)
-    suffix = "_quick" if args.quick else ""
-    info = {**machine_info("cpu"), "threads": args.threads}
-    print("wrote", *write_results("memory", [info, *records], table, suffix))
-    return 0
+    return records, format_tables(records)
 
 
 if __name__ == "__main__":

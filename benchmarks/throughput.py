@@ -13,9 +13,14 @@ one output, constant 1, so it never adapts) and ``skada_sigmoid`` (that
 softmax replaced by a sigmoid). skada is only needed here:
 ``pip install skada``; without it its rows are skipped.
 
+The normal run also runs ``benchmarks/sparse.py`` (Zipf bag-of-words up to
+200k x 50k, Amazon CSR vs dense) and, on the CPU, ``benchmarks/memory.py``
+(1M x 256 dense fit, 10M-row memory-mapped prediction), and puts their
+tables under the speed tables.
+
 Run from the repository root::
 
-    python -m benchmarks.throughput            # full run (minutes)
+    python -m benchmarks.throughput            # full run (about 30 minutes)
     python -m benchmarks.throughput --quick    # seconds-long smoke run
     python -m benchmarks.throughput --device cuda
 
@@ -210,8 +215,10 @@ def main(argv=None):
         "--repeats",
         type=int,
         default=None,
-        help="runs per measurement, median reported (default 3; 1 with --quick)",
+        help="runs per measurement, median reported (default 5; 1 with --quick)",
     )
+    parser.add_argument("--skip-sparse", action="store_true", help="no sparse tables")
+    parser.add_argument("--skip-memory", action="store_true", help="no memory tables")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -222,7 +229,7 @@ def main(argv=None):
         return 1
     torch.set_num_threads(args.threads)
     quick = args.quick
-    args.repeats = args.repeats or (1 if quick else 3)
+    args.repeats = args.repeats or (1 if quick else 5)
     n_rows = 2_000 if quick else 100_000
     epochs = 1 if quick else 2
     methods = ["skdann", "reference"]
@@ -233,7 +240,7 @@ def main(argv=None):
     base = {"n_features": 256, "device": args.device, "threads": args.threads}
 
     records = []
-    for batch_size in (128, 1024):
+    for batch_size in (64, 128, 1024):
         runs = {method: [] for method in methods}
         # Interleave the methods so that drifts of the machine hit them alike.
         for _ in range(args.repeats):
@@ -290,12 +297,25 @@ def main(argv=None):
         )
 
     table = format_tables(records, scaling, methods)
+    extra = []
+    if not args.skip_sparse:
+        from benchmarks import sparse
+
+        sparse_records, sparse_table = sparse.run(quick=quick, threads=args.threads)
+        extra += sparse_records
+        table += "\n\n" + sparse_table
+    if not args.skip_memory and args.device == "cpu":
+        from benchmarks import memory
+
+        memory_records, memory_table = memory.run(quick=quick)
+        extra += memory_records
+        table += "\n\n" + memory_table
     print(table)
     suffix = "" if args.device == "cpu" else f"_{args.device.split(':')[0]}"
     if quick:
         suffix += "_quick"
     paths = write_results(
-        "throughput", [machine_info(args.device), *records, *scaling], table, suffix
+        "throughput", [machine_info(args.device), *records, *scaling, *extra], table, suffix
     )
     print("wrote", *paths)
     return 0
