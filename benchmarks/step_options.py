@@ -66,7 +66,7 @@ VARIANT_CALLBACKS = {
 }
 
 
-def time_skdann(data, batch_size, epochs, callbacks):
+def time_skdann(data, batch_size, epochs, callbacks, device="cpu"):
     """Seconds of training after the first (warm-up) epoch."""
     from skdann import DANNClassifier
 
@@ -77,24 +77,29 @@ def time_skdann(data, batch_size, epochs, callbacks):
         max_iter=epochs,
         random_state=0,
         callbacks=callbacks,
+        device=device,
     )
     clf.fit(*data)
     return float(np.sum(clf.history_[1:, "dur"]))
 
 
-def time_reference(data, batch_size, epochs):
-    tensors = [torch.as_tensor(a) for a in data]
-    _, epoch_seconds = fit_reference(*tensors, HIDDEN, DOMAIN_HIDDEN, batch_size, epochs)
+def time_reference(data, batch_size, epochs, device="cpu"):
+    tensors = [torch.as_tensor(a).to(device) for a in data]
+    _, epoch_seconds = fit_reference(
+        *tensors, HIDDEN, DOMAIN_HIDDEN, batch_size, epochs, device=device
+    )
     return float(np.sum(epoch_seconds[1:]))
 
 
-def measure(batch_size, n_rows, epochs, rounds, variants):
+def measure(batch_size, n_rows, epochs, rounds, variants, device="cpu"):
+    """Time ``variants`` against the reference loop; return one record per method."""
     data = make_data(n_rows, 256)
     times = {name: [] for name in ["reference", *variants]}
     for _ in range(rounds):
-        times["reference"].append(time_reference(data, batch_size, epochs))
+        times["reference"].append(time_reference(data, batch_size, epochs, device))
         for name in variants:
-            times[name].append(time_skdann(data, batch_size, epochs, VARIANT_CALLBACKS[name]))
+            callbacks = VARIANT_CALLBACKS[name]
+            times[name].append(time_skdann(data, batch_size, epochs, callbacks, device))
     steps = -(-n_rows // batch_size) * (epochs - 1)
     reference = np.array(times["reference"])
     records = []
@@ -105,6 +110,7 @@ def measure(batch_size, n_rows, epochs, rounds, variants):
             {
                 "task": f"b{batch_size}",
                 "method": name,
+                "device": device,
                 "batch_size": batch_size,
                 "n_rows": n_rows,
                 "timed_epochs": epochs - 1,

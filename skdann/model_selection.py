@@ -1,11 +1,11 @@
-"""Cross-validation splitters that keep every domain in every fold."""
+"""Cross-validation splitters that keep every domain in every fold, and search workers."""
 
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, StratifiedKFold
 
 from ._domains import target_mask
 
-__all__ = ["DomainStratifiedKFold"]
+__all__ = ["DomainStratifiedKFold", "one_gpu_per_worker"]
 
 
 class DomainStratifiedKFold(BaseCrossValidator):
@@ -99,3 +99,54 @@ class DomainStratifiedKFold(BaseCrossValidator):
             return domain_key
         class_key = np.where(is_target, "", y.astype(str))
         return np.char.add(np.char.add(domain_key, "|"), class_key)
+
+
+def one_gpu_per_worker(gpus, threads_per_worker=1):
+    """Worker specification for a Dask ``SpecCluster``: one worker process per GPU.
+
+    Each worker process sees only its own GPU (``CUDA_VISIBLE_DEVICES``), so
+    an estimator with ``device="auto"`` (or ``"cuda"``) fitted on it trains
+    on that GPU, and runs PyTorch's CPU work on ``threads_per_worker``
+    threads (``OMP_NUM_THREADS``). It needs only ``dask.distributed``, not
+    ``dask-cuda``.
+
+    Parameters
+    ----------
+    gpus : sequence of int or str
+        The GPUs to use, as CUDA numbers them on this machine (or UUIDs).
+    threads_per_worker : int, default=1
+        Threads of each worker; keep 1 so that fits never share a worker.
+
+    Returns
+    -------
+    dict
+        ``{"gpu-<id>": {"cls": Nanny, "options": {...}}}``, for
+        ``SpecCluster(workers=...)``.
+
+    Examples
+    --------
+    >>> from distributed import Client, Scheduler, SpecCluster  # doctest: +SKIP
+    >>> cluster = SpecCluster(  # doctest: +SKIP
+    ...     workers=one_gpu_per_worker([0, 1]), scheduler={"cls": Scheduler, "options": {}}
+    ... )
+    >>> with Client(cluster), joblib.parallel_config("dask"):  # doctest: +SKIP
+    ...     search.fit(X, y)
+    """
+    from distributed import Nanny
+
+    threads = int(threads_per_worker)
+    if threads < 1:
+        raise ValueError(f"threads_per_worker must be at least 1, got {threads_per_worker}.")
+    gpus = [str(gpu) for gpu in gpus]
+    if not gpus or len(set(gpus)) != len(gpus):
+        raise ValueError(f"gpus must list distinct GPUs, got {gpus}.")
+    return {
+        f"gpu-{gpu}": {
+            "cls": Nanny,
+            "options": {
+                "nthreads": threads,
+                "env": {"CUDA_VISIBLE_DEVICES": gpu, "OMP_NUM_THREADS": str(threads)},
+            },
+        }
+        for gpu in gpus
+    }

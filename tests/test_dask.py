@@ -64,3 +64,57 @@ def test_grid_search_on_a_local_dask_cluster_matches_the_sequential_run(shifted_
         atol=1e-6,
     )
     assert distributed_search.best_estimator_.predict(X).shape == (len(X),)
+
+
+def _visible_gpus_and_threads():
+    import os
+
+    return os.environ.get("CUDA_VISIBLE_DEVICES"), os.environ.get("OMP_NUM_THREADS")
+
+
+@pytest.mark.slow
+def test_one_gpu_per_worker_maps_each_worker_to_its_own_gpu(shifted_blobs):
+    from skdann.model_selection import one_gpu_per_worker
+
+    spec = one_gpu_per_worker([0, 1])
+    assert list(spec) == ["gpu-0", "gpu-1"]
+    X, y = stack_domains(*shifted_blobs[:3])
+    with (
+        distributed.SpecCluster(
+            workers=spec,
+            scheduler={
+                "cls": distributed.Scheduler,
+                "options": {"dashboard_address": None, "host": "127.0.0.1"},
+            },
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        seen = client.run(_visible_gpus_and_threads)
+        names = {
+            info["name"]: address for address, info in client.scheduler_info()["workers"].items()
+        }
+        with distributed.get_task_stream(client) as stream, joblib.parallel_config("dask"):
+            _search().fit(X, y)
+    # Worker "gpu-k" sees GPU k only (CUDA numbers it 0 inside the worker), with one thread.
+    assert {name: seen[address] for name, address in names.items()} == {
+        "gpu-0": ("0", "1"),
+        "gpu-1": ("1", "1"),
+    }
+    assert {task["worker"] for task in stream.data} == set(names.values())
+
+
+@pytest.mark.parametrize(
+    ("gpus", "threads", "message"),
+    [
+        ([], 1, "gpus must list distinct GPUs, got []."),
+        ([0, "0"], 1, "gpus must list distinct GPUs, got ['0', '0']."),
+        ([0], 0, "threads_per_worker must be at least 1, got 0."),
+    ],
+)
+def test_one_gpu_per_worker_rejects_bad_arguments(gpus, threads, message):
+    import re
+
+    from skdann.model_selection import one_gpu_per_worker
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        one_gpu_per_worker(gpus, threads)

@@ -80,3 +80,25 @@ def test_gpu_check_synthetic_task(tmp_path):
     assert all(record["checks"].values()) and set(record["checks"]) == CHECKS
     # Three well-separated classes: even two epochs learn them.
     assert record["tested_target_accuracy"] > 0.9
+
+
+def test_gpu_suite_runs_on_cpu(tmp_path):
+    # The one-call GPU run (speed against the reference loop, step options, gpu_check)
+    # with the CPU as the device under test, on tiny sizes.
+    from benchmarks import gpu_suite
+
+    output = tmp_path / "gpu.json"
+    assert gpu_suite.main(["--device", "cpu", "--quick", "--output", str(output)]) == 0
+    result = json.loads(output.read_text())
+    speed = result["speed"]
+    assert {(r["method"], r["batch_size"]) for r in speed} == {
+        (m, b) for m in ("skdann", "reference") for b in (128, 1024)
+    }
+    assert all(r["samples_per_s"] > 0 and r["speed_vs_reference"] > 0 for r in speed)
+    assert {r["method"] for r in result["step_options"]} == {
+        "reference",
+        "skdann",
+        "skorch_loop",
+        "foreach",
+    }
+    assert result["check"]["exit_status"] == 0 and all(result["check"]["checks"].values())

@@ -186,7 +186,7 @@ def test_density_ratio_estimates_the_true_ratio():
     rng = np.random.RandomState(0)
     Z_source = rng.normal(size=(2000, 1))
     Z_target = rng.normal(size=(1000, 1)) + 1.0
-    weights = skdann.metrics._density_ratio(Z_source, Z_target)
+    weights = skdann.metrics._importance._density_ratio(Z_source, Z_target)
     x = Z_source[:, 0]
     slope, intercept = np.polyfit(x, np.log(weights), 1)
     assert slope == pytest.approx(1.0, abs=0.15)
@@ -214,7 +214,7 @@ def test_deep_embedded_validation_control_variate(near_and_far, monkeypatch):
     # model is wrong): correlated with the losses, with a mean far from 1.
     weights = np.linspace(0.2, 3.0, len(X_source))
     fake = _KnownWeights(weights)
-    monkeypatch.setattr(skdann.metrics, "_density_ratio", fake)
+    monkeypatch.setattr(skdann.metrics._importance, "_density_ratio", fake)
     score = deep_embedded_validation_scorer(model, *stack_domains(X_source, y_source, X_target))
 
     # The ratio is estimated on the learned features, not on the raw inputs.
@@ -239,7 +239,7 @@ def test_deep_embedded_validation_control_variate(near_and_far, monkeypatch):
 def test_deep_embedded_validation_with_unit_weights_is_the_mean_loss(near_and_far, monkeypatch):
     X_source, y_source, X_target = near_and_far
     model = StubModel(right_near_target=True)
-    monkeypatch.setattr(skdann.metrics, "_density_ratio", _KnownWeights(np.ones(len(X_source))))
+    monkeypatch.setattr(skdann.metrics._importance, "_density_ratio", _KnownWeights(np.ones(len(X_source))))
     score = deep_embedded_validation_scorer(model, *stack_domains(X_source, y_source, X_target))
     # Constant weights: no variance, the control variate is 0.
     assert score == pytest.approx(-np.mean(_log_loss_per_row(model, X_source, y_source)))
@@ -251,7 +251,7 @@ def test_importance_weighted_scorer_weights_raw_inputs(near_and_far, monkeypatch
     # All the weight on the rows near the target (the first half): the accuracy there.
     weights = np.r_[np.ones(100), np.zeros(100)]
     fake = _KnownWeights(weights)
-    monkeypatch.setattr(skdann.metrics, "_density_ratio", fake)
+    monkeypatch.setattr(skdann.metrics._importance, "_density_ratio", fake)
     score = importance_weighted_scorer(model, *stack_domains(X_source, y_source, X_target))
     assert score == 1.0
     (Z_source, Z_target), *others = fake.calls
