@@ -54,3 +54,22 @@ def markdown_table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def replace_section(name, section, table, suffix=""):
+    """Put ``table`` between ``<!-- section -->`` markers in ``results/<name><suffix>.md``.
+
+    A benchmark that runs inside another's normal run (sparse and memory inside
+    throughput) can be re-run on its own and still update the combined page.
+    """
+    path = RESULTS / f"{name}{suffix}.md"
+    begin, end = f"<!-- {section} -->", f"<!-- /{section} -->"
+    block = f"{begin}\n{table}\n{end}"
+    text = path.read_text() if path.exists() else ""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)
+    return path

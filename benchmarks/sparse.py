@@ -35,7 +35,13 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from benchmarks._common import SHARED_DATA, machine_info, markdown_table, write_results
+from benchmarks._common import (
+    SHARED_DATA,
+    machine_info,
+    markdown_table,
+    replace_section,
+    write_results,
+)
 
 HIDDEN = (256, 256)
 WORDS_PER_ROW = 60
@@ -96,6 +102,44 @@ def worker(spec):
         "predict_rows_per_s": n_rows / predict_seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def first_layer_seconds(n_words, rows=2048, width=256, repeats=5):
+    """Forward + backward of one first layer on a Zipf batch: densified rows vs a CSR product.
+
+    skdann densifies each batch (``skdann/_sparse.py``); the alternative is
+    ``torch.sparse.mm`` on the batch's CSR rows. Median seconds of each.
+    """
+    import warnings
+
+    X, _ = zipf_bag_of_words(rows, n_words, seed=2)
+    crow = torch.as_tensor(X.indptr, dtype=torch.int64)
+    col = torch.as_tensor(X.indices, dtype=torch.int64)
+    values = torch.as_tensor(X.data)
+    row_of = torch.repeat_interleave(torch.arange(rows), crow[1:] - crow[:-1])
+    weight = torch.randn(width, n_words, requires_grad=True)
+
+    def densified():
+        batch = torch.zeros(rows, n_words)
+        batch[row_of, col] = values
+        (batch @ weight.t()).sum().backward()
+
+    def csr_product():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
+            batch = torch.sparse_csr_tensor(crow, col, values, size=(rows, n_words))
+        torch.sparse.mm(batch, weight.t()).sum().backward()
+
+    seconds = {}
+    for name, step in (("densified", densified), ("csr_product", csr_product)):
+        step()  # warm-up
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            step()
+            runs.append(time.perf_counter() - start)
+        seconds[name] = float(np.median(runs))
+    return {"task": f"first layer {rows} x {n_words:,} -> {width}", "n_words": n_words, **seconds}
 
 
 def measure(**spec):
@@ -217,6 +261,8 @@ def main(argv=None):
     suffix = "_quick" if args.quick else ("_huge" if args.huge else "")
     info = {**machine_info("cpu"), "threads": args.threads}
     print("wrote", *write_results("sparse", [info, *records], table, suffix))
+    if not args.quick:  # also the section of the combined page
+        print("updated", replace_section("throughput", "sparse", table))
     return 0
 
 
@@ -239,8 +285,20 @@ def run(quick=False, huge=False, threads=2):
             f"peak RSS {r['peak_rss_mb']:7,.0f} MB",
             flush=True,
         )
+    layers = [first_layer_seconds(n) for n in ((1_000,) if quick else (5_000, 50_000))]
+    for r in layers:
+        print(
+            f"{r['task']}: densified {r['densified']:.3f} s, CSR product {r['csr_product']:.3f} s"
+        )
     amazon = amazon_agreement([0] if quick else [0, 1, 2], quick)
-    return zipf + amazon, format_tables(zipf, amazon)
+    table = format_tables(zipf, amazon)
+    table += "\n\n" + markdown_table(
+        ["one first layer, forward + backward (median of 5)", "densified batch s",
+         "CSR product s", "CSR speed-up"],
+        [[r["task"], f"{r['densified']:.3f}", f"{r['csr_product']:.3f}",
+          f"{r['densified'] / r['csr_product']:.1f}x"] for r in layers],
+    )  # fmt: skip
+    return zipf + amazon + layers, table
 
 
 if __name__ == "__main__":

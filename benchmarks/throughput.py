@@ -217,6 +217,10 @@ def main(argv=None):
         default=None,
         help="runs per measurement, median reported (default 5; 1 with --quick)",
     )
+    parser.add_argument(
+        "--batch-sizes", type=int, nargs="+", default=[64, 128, 1024], help="fit comparisons"
+    )
+    parser.add_argument("--skip-scaling", action="store_true", help="no scaling table")
     parser.add_argument("--skip-sparse", action="store_true", help="no sparse tables")
     parser.add_argument("--skip-memory", action="store_true", help="no memory tables")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -240,11 +244,13 @@ def main(argv=None):
     base = {"n_features": 256, "device": args.device, "threads": args.threads}
 
     records = []
-    for batch_size in (64, 128, 1024):
-        runs = {method: [] for method in methods}
+    for batch_size in args.batch_sizes:
+        # skada is slow at small batches; it is compared at 128 and 1024 only.
+        batch_methods = [m for m in methods if batch_size > 64 or not m.startswith("skada")]
+        runs = {method: [] for method in batch_methods}
         # Interleave the methods so that drifts of the machine hit them alike.
         for _ in range(args.repeats):
-            for method in methods:
+            for method in batch_methods:
                 runs[method].append(
                     measure(
                         method=method,
@@ -255,7 +261,7 @@ def main(argv=None):
                         **base,
                     )
                 )
-        for method in methods:
+        for method in batch_methods:
             record = median_record(runs[method])
             records.append(record)
             print(
@@ -265,7 +271,7 @@ def main(argv=None):
                 flush=True,
             )
     scaling = []
-    rows_grid = (4_000,) if quick else (10_000, 100_000, 1_000_000)
+    rows_grid = () if args.skip_scaling else (4_000,) if quick else (10_000, 100_000, 1_000_000)
     for rows in rows_grid:
         scaling.append(
             measure(
@@ -277,7 +283,7 @@ def main(argv=None):
                 **base,
             )
         )
-    features_grid = (64,) if quick else (64, 256, 1024, 4096)
+    features_grid = () if args.skip_scaling else (64,) if quick else (64, 256, 1024, 4096)
     for n_features in features_grid:
         scaling.append(
             measure(
@@ -303,15 +309,17 @@ def main(argv=None):
 
         sparse_records, sparse_table = sparse.run(quick=quick, threads=args.threads)
         extra += sparse_records
-        table += "\n\n" + sparse_table
+        table += f"\n\n<!-- sparse -->\n{sparse_table}\n<!-- /sparse -->"
     if not args.skip_memory and args.device == "cpu":
         from benchmarks import memory
 
         memory_records, memory_table = memory.run(quick=quick)
         extra += memory_records
-        table += "\n\n" + memory_table
+        table += f"\n\n<!-- memory -->\n{memory_table}\n<!-- /memory -->"
     print(table)
     suffix = "" if args.device == "cpu" else f"_{args.device.split(':')[0]}"
+    if args.batch_sizes != [64, 128, 1024] or args.skip_scaling:
+        suffix += "_" + "_".join(f"b{b}" for b in args.batch_sizes)  # a partial run
     if quick:
         suffix += "_quick"
     paths = write_results(
@@ -326,7 +334,7 @@ def format_tables(records, scaling, methods):
     rows = []
     for task in dict.fromkeys(r["task"] for r in records):
         skdann, reference = by[(task, "skdann")], by[(task, "reference")]
-        for method in methods:
+        for method in [m for m in methods if (task, m) in by]:
             r = by[(task, method)]
             rows.append(
                 [
@@ -376,7 +384,7 @@ def format_tables(records, scaling, methods):
             for r in scaling
         ],
     )
-    return fit_table + "\n\n" + scale_table
+    return fit_table + ("\n\n" + scale_table if scaling else "")
 
 
 if __name__ == "__main__":

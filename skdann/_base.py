@@ -257,6 +257,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             )
             stratify = self._stratify_labels(y_encoded, data.source_domain)
             train_split = SourceHoldout(self.validation_fraction, seed, stratify)
+        callbacks += self._extra_callbacks(seed, data.X_target is not None)
         callbacks += copy_callbacks(self.callbacks)
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar(batches_per_epoch="count")))
@@ -291,6 +292,9 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     def _class_weighted(self, source_weight, y_encoded):
         return source_weight
+
+    def _extra_callbacks(self, seed, has_target):
+        return []
 
     def _stratify_labels(self, y_encoded, source_domain):
         return source_domain

@@ -41,6 +41,10 @@ class DomainData:
         ``None`` when all source (target) rows form one domain.
     source_weight, target_weight : torch.Tensor or None
         Per-row weights of the source (target) rows, or ``None``.
+    class_ratio : torch.Tensor or None
+        Per-class factor on the source rows' domain loss (target over source
+        class proportion, set during training by
+        :class:`~skdann.label_shift.ClassRatioEstimator`), or ``None``.
     """
 
     X_source: Any
@@ -50,6 +54,7 @@ class DomainData:
     target_domain: np.ndarray = None
     source_weight: torch.Tensor = None
     target_weight: torch.Tensor = None
+    class_ratio: torch.Tensor = None
 
     def __len__(self):
         return self.X_source.shape[0]
@@ -166,12 +171,16 @@ class BalancedDomainBatches:
         if target_idx is None:
             return StepTargets(data.y_source[source_idx], len(source_idx), None, source_weight)
         domain_weight = None
-        if data.source_weight is not None or data.target_weight is not None:
+        if (
+            data.source_weight is not None
+            or data.target_weight is not None
+            or data.class_ratio is not None
+        ):
+            source_part = _weights_or_ones(data.source_weight, source_idx)
+            if data.class_ratio is not None:
+                source_part = source_part * data.class_ratio[data.y_source[source_idx]]
             domain_weight = torch.cat(
-                [
-                    _weights_or_ones(data.source_weight, source_idx),
-                    _weights_or_ones(data.target_weight, target_idx),
-                ]
+                [source_part, _weights_or_ones(data.target_weight, target_idx)]
             )
         device = _device_of(data.X_source)
         dtype = data.X_source.dtype if torch.is_tensor(data.X_source) else torch.float32

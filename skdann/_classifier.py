@@ -1,12 +1,13 @@
 """``DANNClassifier``: DANN with a label head trained by cross-entropy."""
 
 import functools
+from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
@@ -15,6 +16,7 @@ from ._base import BaseDANN
 from ._docstrings import fill_parameters
 from ._domains import select_labeled, target_mask
 from ._net import LabelLoss
+from .label_shift import ClassRatioEstimator
 
 
 @fill_parameters
@@ -38,6 +40,21 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         Weights of the classes in the label loss, multiplied into
         ``sample_weight``: ``"balanced"`` weighs each class inversely to its
         frequency among the source rows; a dict maps labels to weights.
+    label_shift : {"iwdan"} or None, default=None
+        ``"iwdan"``: importance-weighted DANN (Combes et al., 2020). At the
+        end of every epoch the target's class proportions are estimated by
+        black-box shift estimation on the model's predictions
+        (:mod:`skdann.label_shift`), and in
+        the next epoch each source row's domain loss is weighted by its
+        class's ratio of target to source proportion, so the features of a
+        re-balanced source are aligned with the target's. ``None``: plain
+        DANN.
+    label_shift_warning : float or None, default=0.2
+        Warn (:class:`~skdann.label_shift.LabelShiftWarning`) when, at the
+        end of ``fit``, the estimated target class proportions differ from
+        the source's by more than this total variation (``0.5 * sum |p_t -
+        p_s|``, between 0 and 1). Plain DANN then risks aligning the wrong
+        classes (Zhao et al., 2019). ``None`` skips the estimate.
 
     Attributes
     ----------
@@ -61,7 +78,10 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         ``train_label_loss``, ``train_domain_loss``,
         ``train_domain_accuracy``, ``adversarial_weight`` (lambda in force
         at the end of the epoch), ``learning_rate``, ``dur`` (seconds) and,
-        with early stopping, ``valid_loss``. Read a column with
+        with early stopping, ``valid_loss``. With ``label_shift="iwdan"``
+        every epoch also records ``target_class_proportions``,
+        ``class_ratio`` and ``label_shift_tv``; otherwise the last epoch
+        does, when ``label_shift_warning`` is set. Read a column with
         ``history_[:, "train_domain_loss"]``.
 
     See Also
@@ -112,6 +132,8 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
     _parameter_constraints: dict = {
         **BaseDANN._parameter_constraints,
         "class_weight": [None, dict, StrOptions({"balanced"})],
+        "label_shift": [None, StrOptions({"iwdan"})],
+        "label_shift_warning": [None, Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(
@@ -140,6 +162,8 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         callbacks=None,
         multi_domain_head="softmax",
         class_weight=None,
+        label_shift=None,
+        label_shift_warning=0.2,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -167,6 +191,8 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
             multi_domain_head=multi_domain_head,
         )
         self.class_weight = class_weight
+        self.label_shift = label_shift
+        self.label_shift_warning = label_shift_warning
 
     def _check_targets(self, X, y):
         return validate_data(
@@ -211,6 +237,17 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         )
         weights = per_class[y_encoded]
         return weights if source_weight is None else weights * source_weight
+
+    def _extra_callbacks(self, seed, has_target):
+        if not has_target or (self.label_shift is None and self.label_shift_warning is None):
+            return []
+        estimator = ClassRatioEstimator(
+            method="bbse",
+            reweight=self.label_shift == "iwdan",
+            warn_above=self.label_shift_warning,
+            seed=seed,
+        )
+        return [("label_shift", estimator)]
 
     def _stratify_labels(self, y_encoded, source_domain):
         if source_domain is None:

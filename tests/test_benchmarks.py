@@ -85,7 +85,13 @@ def test_model_selection_quick():
     if not DATA.exists():
         pytest.skip(f"benchmark data not found at {DATA}")
     records = _run_quick("model_selection")
-    assert {r["dataset"] for r in records[1:]} == {"amazon", "office", "mnist_usps"}
+    assert {r["dataset"] for r in records[1:]} == {
+        "amazon",
+        "office",
+        "mnist_usps",
+        "coil",
+        "moons",
+    }
     selections = [r for r in records[1:] if r["method"].startswith("selected_by_")]
     assert {r["method"] for r in selections} == {
         "selected_by_source_accuracy",
@@ -93,6 +99,8 @@ def test_model_selection_quick():
         "selected_by_importance_weighted",
         "selected_by_deep_embedded_validation",
         "selected_by_prediction_entropy",
+        "selected_by_information_maximization",
+        "selected_by_soft_neighborhood_density",
     }
     points = [r for r in records[1:] if r["method"] == "grid_point"]
     for run in {(r["task"], r["seed"]) for r in points}:
@@ -114,6 +122,33 @@ def test_model_selection_quick():
         scores = [p["scores"][r["method"].removeprefix("selected_by_")] for p in run]
         first_best = run[scores.index(max(scores))]
         assert r["picked"]["adversarial_weight"] == first_best["adversarial_weight"]
+
+
+@pytest.mark.slow
+def test_tabular_quick():
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found at {DATA}")
+    records = _run_quick("tabular")[1:]
+    assert {(r["task"], r["metric"]) for r in records} == {
+        ("wine_clf_red_white", "accuracy"),
+        ("wine_reg_white_red", "r2"),
+    }
+    methods = {r["method"] for r in records}
+    assert methods == {"logreg", "hgb", "source_only", "dann", "oracle", "iwdan", "grid_point"}
+    for task in ("wine_clf_red_white", "wine_reg_white_red"):
+        points = [r for r in records if r["task"] == task and r["method"] == "grid_point"]
+        assert len(points) == 8  # lambda {0, 0.1, 0.3, 1} x 2 widths
+        # source_only, dann and oracle are read off the grid.
+        by = {r["method"]: r["score"] for r in records if r["task"] == task and "score" in r}
+        assert by["oracle"] == max(p["test_score"] for p in points)
+        assert by["dann"] in {p["test_score"] for p in points}
+        validators = set(points[0]["scores"])
+        assert {"source_score", "importance_weighted", "deep_embedded_validation"} <= validators
+    clf_point = next(
+        r for r in records if r["method"] == "grid_point" and r["metric"] == "accuracy"
+    )
+    assert "information_maximization" in clf_point["scores"]
+    assert 0.5 <= clf_point["test_mean_confidence"] <= 1.0
 
 
 @pytest.mark.slow

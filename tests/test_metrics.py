@@ -239,7 +239,9 @@ def test_deep_embedded_validation_control_variate(near_and_far, monkeypatch):
 def test_deep_embedded_validation_with_unit_weights_is_the_mean_loss(near_and_far, monkeypatch):
     X_source, y_source, X_target = near_and_far
     model = StubModel(right_near_target=True)
-    monkeypatch.setattr(skdann.metrics._importance, "_density_ratio", _KnownWeights(np.ones(len(X_source))))
+    monkeypatch.setattr(
+        skdann.metrics._importance, "_density_ratio", _KnownWeights(np.ones(len(X_source)))
+    )
     score = deep_embedded_validation_scorer(model, *stack_domains(X_source, y_source, X_target))
     # Constant weights: no variance, the control variate is 0.
     assert score == pytest.approx(-np.mean(_log_loss_per_row(model, X_source, y_source)))
