@@ -212,8 +212,10 @@ def in_sample(datasets):
     return rows
 
 
-def choose_on_all(datasets):
+def choose_on_all(datasets, singles_only=False):
     pool = candidates(datasets)
+    if singles_only:  # what a scorer (not a refit rule) can be
+        pool = [s for s in pool if isinstance(s, str)]
     worst = {
         name_of(s): max(float(np.mean(regrets(runs, s))) for runs in datasets.values())
         for s in pool
@@ -256,12 +258,16 @@ def main(argv=None):
         unit = "points of accuracy" if kind == "classification" else "hundredths of R²"
         lodo = leave_one_dataset_out(datasets)
         overall = choose_on_all(datasets)
+        single = choose_on_all(datasets, singles_only=True)
         descriptive = in_sample(datasets)
         selected += tabular_selected(datasets, lodo, ids)
         for r in lodo:
             r.pop("chosen_selector")
         records += [{"kind": kind, "record": "lodo", **r} for r in lodo]
         records.append({"kind": kind, "record": "chosen_on_all", "selector": name_of(overall)})
+        records.append(
+            {"kind": kind, "record": "single_chosen_on_all", "selector": name_of(single)}
+        )
         records += [{"kind": kind, "record": "in_sample", **r} for r in descriptive]
         text.append(f"## {kind.capitalize()} (regret in {unit})\n")
         text.append(
@@ -292,7 +298,8 @@ def main(argv=None):
             f"\nHeld-out regret averaged over the {len(lodo)} datasets: "
             f"{scale * mean_held:.1f}; worst dataset: "
             f"{scale * max(r['held_out_mean_regret'] for r in lodo):.1f}. "
-            f"The rule applied to all datasets picks **{name_of(overall)}**.\n"
+            f"The rule applied to all datasets picks **{name_of(overall)}**; among single "
+            f"validators (what a `scoring=` scorer can be) **{name_of(single)}**.\n"
         )
         defaults = leave_one_dataset_out_defaults(datasets)
         for r in defaults:

@@ -21,7 +21,14 @@ from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
-from ._batches import DomainData, SourceHoldout, select_rows, to_tensor, weights_tensor
+from ._batches import (
+    DomainData,
+    SourceHoldout,
+    fill_by_chunks,
+    select_rows,
+    to_tensor,
+    weights_tensor,
+)
 from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
 from ._domains import (
     check_same_columns,
@@ -316,7 +323,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
         nonlinearity = self._predict_nonlinearity()
-        return _fill_by_chunks(
+        return fill_by_chunks(
             self.net_.forward_iter(X, training=False),
             X.shape[0],
             lambda output: output if nonlinearity is None else nonlinearity(output),
@@ -344,7 +351,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         batches = net.get_iterator(net.get_dataset(X), training=False)
         with torch.no_grad():
             outputs = (extractor(batch) for batch, _ in batches)
-            return _fill_by_chunks(outputs, X.shape[0], dtype=np.float32)
+            return fill_by_chunks(outputs, X.shape[0], dtype=np.float32)
 
     def fit_transform(self, X, y, X_target=None, **fit_params):
         """Fit, then return the learned features of ``X``.
@@ -384,27 +391,6 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 "to the next model yourself."
             )
         return self.fit(X, y, X_target, **fit_params).transform(X)
-
-
-def _fill_by_chunks(outputs, n_rows, transform=None, reduce=None, dtype=np.float64):
-    """Write per-chunk output tensors, in row order, into one new ``(n_rows, ...)`` array."""
-    result = None
-    start = 0
-    with torch.no_grad():
-        for output in outputs:
-            if transform is not None:
-                output = transform(output)
-            if reduce is not None:
-                output = reduce(output)
-            chunk = output.cpu().numpy()
-            if result is None:
-                kind = chunk.dtype if reduce is not None else dtype
-                result = np.empty((n_rows, *chunk.shape[1:]), dtype=kind)
-            result[start : start + len(chunk)] = chunk
-            start += len(chunk)
-    if result is None:  # no rows: validate_data refuses them, but stay total
-        return np.empty((0,), dtype=dtype)
-    return result
 
 
 def _is_fitted_attribute(name):

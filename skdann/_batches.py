@@ -328,3 +328,24 @@ def to_tensor(X, device):
     if not X.flags.writeable:
         X = X.copy()
     return torch.from_numpy(X).to(device)
+
+
+def fill_by_chunks(outputs, n_rows, transform=None, reduce=None, dtype=np.float64):
+    """Write per-chunk output tensors, in row order, into one new ``(n_rows, ...)`` array."""
+    result = None
+    start = 0
+    with torch.no_grad():
+        for output in outputs:
+            if transform is not None:
+                output = transform(output)
+            if reduce is not None:
+                output = reduce(output)
+            chunk = output.cpu().numpy()
+            if result is None:
+                kind = chunk.dtype if reduce is not None else dtype
+                result = np.empty((n_rows, *chunk.shape[1:]), dtype=kind)
+            result[start : start + len(chunk)] = chunk
+            start += len(chunk)
+    if result is None:  # no rows: validate_data refuses them, but stay total
+        return np.empty((0,), dtype=dtype)
+    return result

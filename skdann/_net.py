@@ -2,9 +2,10 @@
 
 The net is extended only through skorch's documented hooks:
 ``get_default_callbacks``, ``get_dataset``, ``get_iterator``, ``get_loss``,
-``train_step_single``, ``run_single_epoch`` and callbacks. Its default callbacks are complete:
-the schedules, the domain metrics, the divergence guard and ``PrintLog``
-are configured with skorch's ``callbacks__<name>__<param>`` arguments.
+``train_step_single``, ``run_single_epoch`` and callbacks. Its default
+callbacks are complete: the schedules, the domain metrics, the divergence
+guard and ``PrintLog`` are configured with skorch's
+``callbacks__<name>__<param>`` arguments.
 """
 
 import copy
@@ -265,9 +266,9 @@ class DANNNet(NeuralNet):
         first-order ones and ``train_step`` is not overridden, this loop
         calls only those listeners, steps the optimizers directly and writes
         the steps' losses and sizes to the history at the end of the epoch
-        (on a GPU with one read-back for the epoch). The history is the same as skorch's. With any
-        other per-step callback (a progress bar, gradient clipping, a
-        user's own), skorch's loop runs unchanged.
+        (on a GPU with one read-back for the epoch). The history is the
+        same as skorch's. With any other per-step callback (a progress bar,
+        gradient clipping, a user's own), skorch's loop runs unchanged.
         """
         listeners = self._own_step_listeners() if training else None
         if (
