@@ -301,6 +301,35 @@ def main(argv=None):
             f"The rule applied to all datasets picks **{name_of(overall)}**; among single "
             f"validators (what a `scoring=` scorer can be) **{name_of(single)}**.\n"
         )
+        singles = leave_one_dataset_out(
+            datasets, pool=[c for c in candidates(datasets) if isinstance(c, str)]
+        )
+        for r in singles:
+            r.pop("chosen_selector")
+        records += [{"kind": kind, "record": "lodo_single", **r} for r in singles]
+        text.append(
+            "Single validators only (what `recommended_scorer`, a `scoring=` scorer, can be), "
+            "same rule:\n"
+        )
+        text.append(
+            markdown_table(
+                ["held-out dataset", "rule's pick", "held-out mean regret", "worst run"],
+                [
+                    [
+                        r["held_out"],
+                        r["chosen"],
+                        f"{scale * r['held_out_mean_regret']:.1f}",
+                        f"{scale * r['held_out_worst_regret']:.1f}",
+                    ]
+                    for r in singles
+                ],
+            )
+        )
+        mean_single = np.mean([r["held_out_mean_regret"] for r in singles])
+        text.append(
+            f"\nHeld-out regret averaged over the datasets: {scale * mean_single:.1f}; worst "
+            f"dataset: {scale * max(r['held_out_mean_regret'] for r in singles):.1f}.\n"
+        )
         defaults = leave_one_dataset_out_defaults(datasets)
         for r in defaults:
             r.pop("chosen_selector")

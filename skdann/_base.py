@@ -36,7 +36,7 @@ from ._domains import (
     check_sample_domain,
     split_sample_weight,
 )
-from ._module import build_module, domain_logit_count
+from ._module import accepts_csr, build_module, domain_logit_count
 from ._net import BestWeightsEarlyStopping, DANNNet, copy_callbacks
 from ._parameters import OPTIMIZERS, SHARED_PARAMETER_CONSTRAINTS
 
@@ -221,6 +221,9 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             module = self._make_module(n_features, n_domain_logits)
+            # Sparse rows go to the built-in MLP as CSR tensors: its first layer
+            # multiplies them without densifying (benchmarks/sparse.py measured it).
+            data.csr_steps = accepts_csr(module)
             net = self._build_net(module, device, seed, data, y_encoded)
             net.fit(data, None)
         # The trained module is net.module_. skorch maps module_ (not the module it was
@@ -264,7 +267,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             )
             stratify = self._stratify_labels(y_encoded, data.source_domain)
             train_split = SourceHoldout(self.validation_fraction, seed, stratify)
-        callbacks += self._extra_callbacks(seed, data.X_target is not None)
+        callbacks += self._extra_callbacks(seed, data is not None and data.X_target is not None)
         callbacks += copy_callbacks(self.callbacks)
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar(batches_per_epoch="count")))

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 
-from ._sparse import SparseRows
+from ._sparse import SparseRows, stack_csr
 
 PREDICT_BATCH_SIZE = 4096
 
@@ -45,6 +45,9 @@ class DomainData:
         Per-class factor on the source rows' domain loss (target over source
         class proportion, set during training by
         :class:`~skdann.label_shift.ClassRatioEstimator`), or ``None``.
+    csr_steps : bool
+        Hand training steps of sparse rows to the network as a torch CSR
+        tensor instead of densifying them (its first layer must take one).
     """
 
     X_source: Any
@@ -55,6 +58,7 @@ class DomainData:
     source_weight: torch.Tensor = None
     target_weight: torch.Tensor = None
     class_ratio: torch.Tensor = None
+    csr_steps: bool = False
 
     def __len__(self):
         return self.X_source.shape[0]
@@ -156,14 +160,23 @@ class BalancedDomainBatches:
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             steps = [order[start : start + self.batch_size] for order in orders]
             source_idx = steps[0] if n_source_groups == 1 else torch.cat(steps[:n_source_groups])
-            parts = [data.X_source[source_idx]]
-            if len(steps) > n_source_groups:
-                target_idx = torch.cat(steps[n_source_groups:])
-                parts.append(data.X_target[target_idx])
-            else:
-                target_idx = None
-            X_step = parts[0] if len(parts) == 1 else torch.cat(parts)
+            target_idx = (
+                torch.cat(steps[n_source_groups:]) if len(steps) > n_source_groups else None
+            )
+            X_step = self._rows(source_idx, target_idx)
             yield X_step, self._targets(source_idx, target_idx, len(steps), len(steps[0]))
+
+    def _rows(self, source_idx, target_idx):
+        """The step's input: source rows, then target rows, dense or as one CSR tensor."""
+        data = self.data
+        if data.csr_steps and isinstance(data.X_source, SparseRows):
+            parts = [data.X_source._gather(source_idx)]
+            if target_idx is not None:
+                parts.append(data.X_target._gather(target_idx))
+            return stack_csr(parts, data.X_source.shape[1], data.X_source.device)
+        if target_idx is None:
+            return data.X_source[source_idx]
+        return torch.cat([data.X_source[source_idx], data.X_target[target_idx]])
 
     def _targets(self, source_idx, target_idx, n_groups, n_per_group):
         data = self.data

@@ -16,7 +16,25 @@ _ACTIVATIONS = {
 }
 
 
-def make_mlp(n_inputs, hidden_layer_sizes, activation="relu", dropout=0.0):
+class SparseInputLinear(nn.Linear):
+    """``nn.Linear`` that also takes a torch CSR tensor, as a sparse product.
+
+    A batch of sparse rows (bag-of-words, one-hot codes) is multiplied
+    without being densified: forward and backward cost O(nnz x out_features)
+    instead of O(rows x in_features x out_features). Dense input goes
+    through ``nn.Linear`` unchanged; parameters and state-dict keys are
+    ``nn.Linear``'s.
+    """
+
+    def forward(self, input):
+        if input.layout != torch.sparse_csr:
+            return super().forward(input)
+        if self.bias is None:
+            return torch.sparse.mm(input, self.weight.t())
+        return torch.addmm(self.bias, input, self.weight.t())
+
+
+def make_mlp(n_inputs, hidden_layer_sizes, activation="relu", dropout=0.0, sparse_input=False):
     """Build a multilayer perceptron of ``Linear -> activation [-> Dropout]`` blocks.
 
     Parameters
@@ -29,6 +47,9 @@ def make_mlp(n_inputs, hidden_layer_sizes, activation="relu", dropout=0.0):
         Activation after every layer.
     dropout : float, default=0.0
         Dropout probability after every activation (no layer when 0).
+    sparse_input : bool, default=False
+        Make the first layer a :class:`SparseInputLinear`, which also takes
+        a batch of sparse rows as a torch CSR tensor.
 
     Returns
     -------
@@ -38,8 +59,9 @@ def make_mlp(n_inputs, hidden_layer_sizes, activation="relu", dropout=0.0):
     """
     layers = []
     width = n_inputs
-    for size in hidden_layer_sizes:
-        layers += [nn.Linear(width, size), _ACTIVATIONS[activation]()]
+    for index, size in enumerate(hidden_layer_sizes):
+        linear = SparseInputLinear if sparse_input and index == 0 else nn.Linear
+        layers += [linear(width, size), _ACTIVATIONS[activation]()]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         width = size
@@ -160,7 +182,7 @@ def build_module(
     """
     if feature_extractor is None:
         sizes = layer_sizes(hidden_layer_sizes, "hidden_layer_sizes")
-        extractor = make_mlp(n_features, sizes, activation, dropout)
+        extractor = make_mlp(n_features, sizes, activation, dropout, sparse_input=True)
     elif isinstance(feature_extractor, nn.Module):
         extractor = copy.deepcopy(feature_extractor)
     else:
@@ -227,3 +249,13 @@ def output_width(extractor, n_features):
             f"n_features_out); for input of shape (2, {n_features}) it returned {shape}."
         )
     return out.shape[1]
+
+
+def accepts_csr(module):
+    """Whether ``module``'s feature extractor starts with a :class:`SparseInputLinear`."""
+    extractor = getattr(module, "feature_extractor", None)
+    return (
+        isinstance(extractor, nn.Sequential)
+        and len(extractor) > 0
+        and isinstance(extractor[0], SparseInputLinear)
+    )

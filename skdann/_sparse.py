@@ -2,10 +2,14 @@
 
 A CSR matrix is held as its three arrays (row pointers, column indices,
 values) in torch tensors on the training device, so memory is O(nnz). A
-training step gathers its rows and densifies them there, into a
-``(batch, n_features)`` float32 tensor: the network sees exactly the values
-that densifying the whole matrix would give, one batch at a time.
+training step gathers its rows either as a torch CSR tensor, for a network
+whose first layer multiplies sparse rows (the built-in MLP's), or densified
+into a ``(batch, n_features)`` float32 tensor, for any other network: the
+network sees exactly the values that densifying the whole matrix would give,
+one batch at a time.
 """
+
+import warnings
 
 import numpy as np
 import torch
@@ -58,6 +62,24 @@ class SparseRows:
         dense[row_of_entry, self.col[positions]] = self.values[positions]
         return dense
 
+    def csr(self, rows):
+        """Return the rows at ``rows`` (a 1-D int64 tensor) as a torch CSR tensor."""
+        return stack_csr([self._gather(rows)], self.shape[1], self.device)
+
+    def _gather(self, rows):
+        """Row lengths, column indices and values of the rows at ``rows``."""
+        rows = torch.as_tensor(rows, device=self.device)
+        starts = self.crow[rows]
+        lengths = self.crow[rows + 1] - starts
+        total = int(lengths.sum())
+        row_of_entry = torch.repeat_interleave(
+            torch.arange(len(rows), device=self.device), lengths, output_size=total
+        )
+        first_entry = torch.cumsum(lengths, 0) - lengths
+        offset = torch.arange(total, device=self.device) - first_entry[row_of_entry]
+        positions = starts[row_of_entry] + offset
+        return lengths, self.col[positions], self.values[positions]
+
     def subset(self, rows):
         """Return the rows at ``rows`` (a sorted ``ndarray``) as a new ``SparseRows``."""
         import scipy.sparse as sp
@@ -67,3 +89,18 @@ class SparseRows:
             (self.values.cpu().numpy(), self.col.cpu().numpy(), crow), shape=self.shape
         )
         return SparseRows(matrix[rows], self.device)
+
+
+def stack_csr(parts, n_features, device):
+    """One torch CSR tensor from ``(row lengths, columns, values)`` parts, stacked in order."""
+    lengths = torch.cat([p[0] for p in parts])
+    crow = torch.zeros(len(lengths) + 1, dtype=torch.int64, device=device)
+    torch.cumsum(lengths, 0, out=crow[1:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "sparse CSR support is in beta state"
+        return torch.sparse_csr_tensor(
+            crow,
+            torch.cat([p[1] for p in parts]),
+            torch.cat([p[2] for p in parts]),
+            size=(len(lengths), n_features),
+        )

@@ -82,7 +82,7 @@ def estimate_target_proportions(
     >>> source_proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.8, 0.2], [0.1, 0.9]])
     >>> target_proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.2, 0.8]])
     >>> estimate_target_proportions(source_proba, [0, 1, 0, 1], target_proba).round(2)
-    array([0.85, 0.15])
+    array([0.91, 0.09])
     """
     source_proba = np.asarray(source_proba, dtype=float)
     target_proba = np.asarray(target_proba, dtype=float)

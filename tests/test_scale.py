@@ -123,3 +123,35 @@ def test_data_too_large_for_the_gpu_fails_before_the_copy(shifted_blobs, monkeyp
     monkeypatch.setattr(_base, "to_tensor", no_copy)
     with pytest.raises(MemoryError, match="do not fit on cuda"):
         DANNClassifier(**FAST).fit(X, np.r_[np.zeros(500, int), np.ones(500, int)], X)
+
+
+class StepLayouts(Callback):
+    def initialize(self):
+        self.layouts = set()
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        if training:
+            self.layouts.add(batch[0].layout)
+
+
+def test_sparse_rows_reach_the_built_in_mlp_as_csr_and_other_networks_dense(shifted_blobs):
+    import scipy.sparse as sp
+    from torch import nn
+
+    X_source, y_source, X_target, _ = shifted_blobs
+    X_source, X_target = sp.csr_matrix(X_source), sp.csr_matrix(X_target)
+    clf = DANNClassifier(**FAST, callbacks=[StepLayouts()]).fit(X_source, y_source, X_target)
+    assert dict(clf.net_.callbacks_)["user_0_StepLayouts"].layouts == {torch.sparse_csr}
+    # A user's extractor gets densified rows, and so does an MLP without hidden layers.
+    custom = DANNClassifier(
+        **{**FAST, "hidden_layer_sizes": ()},
+        feature_extractor=lambda n: nn.Sequential(nn.Linear(n, 8), nn.ReLU()),
+        callbacks=[StepLayouts()],
+    ).fit(X_source, y_source, X_target)
+    assert dict(custom.net_.callbacks_)["user_0_StepLayouts"].layouts == {torch.strided}
+    # The product gives the model the densified batches would (up to float rounding).
+    dense = DANNClassifier(**FAST).fit(X_source.toarray(), y_source, X_target.toarray())
+    np.testing.assert_allclose(
+        clf.predict_proba(X_target), dense.predict_proba(X_target.toarray()), atol=1e-5
+    )

@@ -46,20 +46,31 @@ __all__ = [
     "soft_neighborhood_density_scorer",
 ]
 
-# The validator recommended_scorer uses for each kind of estimator: the choice of the
-# leave-one-dataset-out rule on every dataset (benchmarks/selection_lodo.py).
+# The validator recommended_scorer uses for each kind of estimator: the single validator
+# with the best worst-case regret over every dataset of that kind
+# (benchmarks/selection_lodo.py; classification: Amazon, Office, MNIST<->USPS, COIL, moons
+# and the wine, diabetes and adult tables; regression: the wine and bike tables). Over
+# aggregates too, the same rule picks the mean rank of prediction entropy, information
+# maximisation and DEV for classifiers (mean_rank_refit).
 RECOMMENDED = {
     "classifier": prediction_entropy_scorer,
-    "regressor": deep_embedded_validation_scorer,
+    "regressor": importance_weighted_scorer,
 }
 
 
 def recommended_scorer(estimator, X, y):
     """The label-free scorer the benchmarks recommend, for the estimator's kind.
 
-    Dispatches to ``RECOMMENDED["classifier"]`` or ``RECOMMENDED["regressor"]``
-    (see the module's docstring for how they were chosen), so one search
-    setup serves both kinds: ``GridSearchCV(..., scoring=recommended_scorer)``.
+    Classifiers are scored by :func:`prediction_entropy_scorer`, regressors
+    by :func:`importance_weighted_scorer` (with squared error): for each
+    kind, the single validator with the smallest worst-case regret over the
+    benchmark datasets of that kind. Applied leaving each dataset out in
+    turn, that rule's pick averaged a regret of 5.7 points of accuracy on
+    the held-out classification dataset (worst 14.1, adult) and 0.24 of R²
+    on the held-out regression family (worst 0.47, wine): label-free
+    selection is far from free, see the "When does DANN help?" page. One
+    search setup serves both kinds:
+    ``GridSearchCV(..., scoring=recommended_scorer)``.
 
     Parameters
     ----------
