@@ -211,9 +211,10 @@ class SequentialBatches:
     """Read the source rows in order, in chunks, for validation and inference.
 
     ``X_source`` may be a tensor, a NumPy array or a sparse matrix: a chunk
-    is converted (densified) on its own, so the whole input never is. A
-    chunk read from a NumPy array is copied, so a feature extractor that
-    works in place never changes the caller's array.
+    is converted on its own, so the whole input never is. Sparse chunks
+    become torch CSR tensors when the network takes them (``csr=True``),
+    dense ones otherwise. A chunk read from a NumPy array is copied, so a
+    feature extractor that works in place never changes the caller's array.
 
     Parameters
     ----------
@@ -223,12 +224,15 @@ class SequentialBatches:
         Rows per chunk.
     device : str or torch.device
         Where chunks that are not already tensors are moved.
+    csr : bool, default=False
+        Hand sparse chunks over as torch CSR tensors.
     """
 
-    def __init__(self, data, batch_size, device="cpu"):
+    def __init__(self, data, batch_size, device="cpu", csr=False):
         self.data = data
         self.batch_size = batch_size
         self.device = device
+        self.csr = csr
 
     def __len__(self):
         return math.ceil(len(self.data) / self.batch_size)
@@ -237,15 +241,23 @@ class SequentialBatches:
         X, y = self.data.X_source, self.data.y_source
         for start in range(0, X.shape[0], self.batch_size):
             stop = start + self.batch_size
-            yield _chunk(X, start, stop, self.device), None if y is None else y[start:stop]
+            chunk = _chunk(X, start, stop, self.device, self.csr)
+            yield chunk, None if y is None else y[start:stop]
 
 
-def _chunk(X, start, stop, device):
+def _chunk(X, start, stop, device, csr=False):
     if torch.is_tensor(X):
         return X[start:stop]
     if isinstance(X, SparseRows):
-        return X[torch.arange(start, min(stop, len(X)), device=X.device)]
+        rows = torch.arange(start, min(stop, len(X)), device=X.device)
+        return X.csr(rows) if csr else X[rows]
     chunk = X[start:stop]
+    if sp.issparse(chunk) and csr:
+        chunk = sp.csr_matrix(chunk)
+        lengths = torch.as_tensor(np.diff(chunk.indptr).astype(np.int64), device=device)
+        columns = torch.as_tensor(chunk.indices.astype(np.int64), device=device)
+        values = torch.as_tensor(chunk.data.astype(np.float32), device=device)
+        return stack_csr([(lengths, columns, values)], chunk.shape[1], device)
     chunk = chunk.toarray() if sp.issparse(chunk) else np.array(chunk, dtype=np.float32)
     return torch.from_numpy(np.asarray(chunk, dtype=np.float32)).to(device)
 

@@ -50,11 +50,13 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         re-balanced source are aligned with the target's. ``None``: plain
         DANN.
     label_shift_warning : float or None, default=0.2
-        Warn (:class:`~skdann.label_shift.LabelShiftWarning`) when, at the
-        end of ``fit``, the estimated target class proportions differ from
-        the source's by more than this total variation (``0.5 * sum |p_t -
-        p_s|``, between 0 and 1). Plain DANN then risks aligning the wrong
-        classes (Zhao et al., 2019). ``None`` skips the estimate.
+        Warn (:class:`~skdann.label_shift.LabelShiftWarning`) at the end of
+        ``fit`` when the target class proportions, estimated after the first
+        epoch (before the alignment, which hides the shift, has grown),
+        differ from the source's by more than this total variation
+        (``0.5 * sum |p_t - p_s|``, between 0 and 1). Plain DANN then risks
+        aligning the wrong classes (Zhao et al., 2019). ``None`` skips the
+        estimate.
 
     Attributes
     ----------
@@ -80,7 +82,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         at the end of the epoch), ``learning_rate``, ``dur`` (seconds) and,
         with early stopping, ``valid_loss``. With ``label_shift="iwdan"``
         every epoch also records ``target_class_proportions``,
-        ``class_ratio`` and ``label_shift_tv``; otherwise the last epoch
+        ``class_ratio`` and ``label_shift_tv``; otherwise the first epoch
         does, when ``label_shift_warning`` is set. Read a column with
         ``history_[:, "train_domain_loss"]``.
 
@@ -100,10 +102,12 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
     form in a :class:`~sklearn.pipeline.Pipeline` so that preprocessing is
     fitted on, and applied to, the rows of both domains.
 
-    Inputs may be float64, integer, pandas or sparse (densified to float32
-    for training: plan memory for ``n_rows * n_features * 4`` bytes;
-    prediction densifies one chunk at a time); computation is in float32.
-    Training tensors are held on ``device`` for the whole fit.
+    Inputs may be float64, integer, pandas or sparse; computation is in
+    float32. Training rows are held on ``device`` for the whole fit: dense
+    ones as ``n_rows * n_features * 4`` bytes, a CSR matrix as its non-zeros
+    (each step reaches the built-in MLP as a sparse batch, which its first
+    layer multiplies; a custom ``feature_extractor`` gets it densified).
+    Prediction reads one chunk at a time.
 
     A failed ``fit`` leaves a previously fitted model as it was.
 

@@ -20,6 +20,7 @@ from skorch.utils import Ansi
 from torch import nn
 
 from ._batches import PREDICT_BATCH_SIZE, BalancedDomainBatches, DomainData, SequentialBatches
+from ._module import accepts_csr
 from .schedules import StepSchedule
 
 _DIVERGENCE_ADVICE = (
@@ -225,8 +226,9 @@ class DANNNet(NeuralNet):
         if training:
             generator = torch.Generator().manual_seed(self.batch_seed)
             return BalancedDomainBatches(dataset, self.batch_size, generator)
+        csr = getattr(self, "initialized_", False) and accepts_csr(self.module_)
         return SequentialBatches(
-            dataset, max(self.batch_size, PREDICT_BATCH_SIZE), device=self.device
+            dataset, max(self.batch_size, PREDICT_BATCH_SIZE), device=self.device, csr=csr
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
