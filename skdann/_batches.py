@@ -170,9 +170,9 @@ class BalancedDomainBatches:
         """The step's input: source rows, then target rows, dense or as one CSR tensor."""
         data = self.data
         if data.csr_steps and isinstance(data.X_source, SparseRows):
-            parts = [data.X_source._gather(source_idx)]
+            parts = [data.X_source.gather(source_idx)]
             if target_idx is not None:
-                parts.append(data.X_target._gather(target_idx))
+                parts.append(data.X_target.gather(target_idx))
             return stack_csr(parts, data.X_source.shape[1], data.X_source.device)
         if target_idx is None:
             return data.X_source[source_idx]

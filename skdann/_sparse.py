@@ -46,28 +46,22 @@ class SparseRows:
 
     def __getitem__(self, rows):
         """Return the rows at ``rows`` (a 1-D int64 tensor) as a dense float32 tensor."""
-        rows = torch.as_tensor(rows, device=self.device)
-        starts = self.crow[rows]
-        lengths = self.crow[rows + 1] - starts
-        total = int(lengths.sum())
-        dense = torch.zeros(len(rows), self.shape[1], dtype=self.dtype, device=self.device)
-        if total == 0:
-            return dense
-        row_of_entry = torch.repeat_interleave(
-            torch.arange(len(rows), device=self.device), lengths, output_size=total
-        )
-        first_entry = torch.cumsum(lengths, 0) - lengths
-        offset = torch.arange(total, device=self.device) - first_entry[row_of_entry]
-        positions = starts[row_of_entry] + offset
-        dense[row_of_entry, self.col[positions]] = self.values[positions]
+        lengths, columns, values, row_of_entry = self._entries(rows)
+        dense = torch.zeros(len(lengths), self.shape[1], dtype=self.dtype, device=self.device)
+        if len(columns):
+            dense[row_of_entry, columns] = values
         return dense
 
     def csr(self, rows):
         """Return the rows at ``rows`` (a 1-D int64 tensor) as a torch CSR tensor."""
-        return stack_csr([self._gather(rows)], self.shape[1], self.device)
+        return stack_csr([self.gather(rows)], self.shape[1], self.device)
 
-    def _gather(self, rows):
-        """Row lengths, column indices and values of the rows at ``rows``."""
+    def gather(self, rows):
+        """Row lengths, column indices and values of the rows at ``rows`` (for stack_csr)."""
+        return self._entries(rows)[:3]
+
+    def _entries(self, rows):
+        """Row lengths, column indices, values and the row of each entry, for ``rows``."""
         rows = torch.as_tensor(rows, device=self.device)
         starts = self.crow[rows]
         lengths = self.crow[rows + 1] - starts
@@ -78,7 +72,7 @@ class SparseRows:
         first_entry = torch.cumsum(lengths, 0) - lengths
         offset = torch.arange(total, device=self.device) - first_entry[row_of_entry]
         positions = starts[row_of_entry] + offset
-        return lengths, self.col[positions], self.values[positions]
+        return lengths, self.col[positions], self.values[positions], row_of_entry
 
     def subset(self, rows):
         """Return the rows at ``rows`` (a sorted ``ndarray``) as a new ``SparseRows``."""

@@ -127,7 +127,10 @@ def _bbse(source_prior, source_proba, labels, target_proba):
     np.add.at(joint.T, labels, source_proba)
     joint /= len(labels)
     q = target_proba.mean(axis=0)
-    ratio, *_ = np.linalg.lstsq(joint, q, rcond=None)
+    try:
+        ratio, *_ = np.linalg.lstsq(joint, q, rcond=None)
+    except np.linalg.LinAlgError:  # non-finite inputs: nothing to estimate from
+        return source_prior.copy()
     proportions = np.clip(ratio, 0.0, None) * source_prior
     total = proportions.sum()
     return proportions / total if total > 0 else source_prior.copy()
@@ -224,6 +227,8 @@ class ClassRatioEstimator(Callback):
         source_rows, target_rows = self._estimate_rows(data)
         source_proba = _predict(net, data.X_source, source_rows)
         target_proba = _predict(net, data.X_target, target_rows)
+        if not (np.isfinite(source_proba).all() and np.isfinite(target_proba).all()):
+            return  # diverged weights: the divergence guard reports it at the end of training
         all_labels = data.y_source.cpu().numpy()
         n_classes = source_proba.shape[1]
         source_prior = np.bincount(all_labels, minlength=n_classes) / len(all_labels)

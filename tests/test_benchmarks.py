@@ -41,8 +41,10 @@ def test_throughput_quick():
         assert abs(r["accuracy_sparse"] - r["accuracy_dense"]) <= 0.01
         assert r["max_abs_proba_difference"] < 1e-3
     # The memory part: fit and memory-mapped prediction were measured.
-    fit, predict = [r for r in records if "fit_adds_mib" in r or "anon_peak_mib" in r]
-    assert fit["peak_rss_during_fit_mib"] >= fit["rss_before_fit_mib"] > 0
+    fits = [r for r in records if "fit_adds_mib" in r]
+    (predict,) = [r for r in records if "anon_peak_mib" in r]
+    assert len(fits) == 2  # as is, and with glibc's mmap threshold fixed
+    assert all(f["peak_rss_during_fit_mib"] >= f["rss_before_fit_mib"] > 0 for f in fits)
     assert predict["anon_peak_mib"] > 0 and predict["rows_per_s"] > 0
 
 
