@@ -28,6 +28,9 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from ._module import accepts_csr
+from ._sparse import SparseRows
+
 __all__ = [
     "ClassRatioEstimator",
     "LabelShiftWarning",
@@ -262,11 +265,14 @@ def _predict(net, X, rows):
     module = net.module_
     was_training = module.training
     module.eval()
+    # Sparse rows go to a network that multiplies them as CSR batches, never densified.
+    as_csr = isinstance(X, SparseRows) and accepts_csr(module)
     out = []
     with torch.no_grad():
         for start in range(0, len(rows), 4096):
             index = torch.as_tensor(rows[start : start + 4096], device=net.device)
-            out.append(torch.softmax(module(X[index]), dim=1).cpu().numpy())
+            batch = X.csr(index) if as_csr else X[index]
+            out.append(torch.softmax(module(batch), dim=1).cpu().numpy())
     if was_training:
         module.train()
     return np.concatenate(out).astype(float)
