@@ -155,6 +155,33 @@ def test_tabular_quick():
 
 
 @pytest.mark.slow
+def test_table_defaults_quick():
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found at {DATA}")
+    records = [r for r in _run_quick("table_defaults")[1:] if "score" in r]
+    assert len(records) == 12  # 2 tasks x alpha {1e-4, 1e-3, 1e-2} x lr {0.01, 0.05}
+    assert {(r["alpha"], r["learning_rate_init"]) for r in records} == {
+        (a, lr) for a in (1e-4, 1e-3, 1e-2) for lr in (0.01, 0.05)
+    }
+
+
+def test_table_defaults_rule_is_chosen_on_the_other_families():
+    from benchmarks import table_defaults
+
+    good, bad = (1e-4, 0.05), (1e-2, 0.01)
+    scores = {p: 0.5 for p in [(a, lr) for a in (1e-4, 1e-3, 1e-2) for lr in (0.01, 0.05)]}
+    runs = {
+        "A": [{**scores, good: 0.9}],
+        "B": [{**scores, good: 0.9}],
+        "C": [{**scores, bad: 0.9}],
+    }
+    result = {r["held_out"]: r for r in table_defaults.lodo(runs)}
+    assert result["C"]["pick"] == {"alpha": 1e-4, "learning_rate_init": 0.05}
+    assert result["C"]["held_out_regret"] == pytest.approx(0.4)
+    assert result["C"]["default_regret"] == pytest.approx(0.4)
+
+
+@pytest.mark.slow
 def test_domain_invariance_quick():
     if not DATA.exists():
         pytest.skip(f"benchmark data not found at {DATA}")
