@@ -168,6 +168,16 @@ def leave_one_dataset_out_defaults(datasets):
     return leave_one_dataset_out(datasets, pool=common_points(datasets))
 
 
+def rule_pick(datasets, pool):
+    """The rule: the candidate whose worst per-dataset mean regret is smallest.
+
+    Ties go to the first candidate of ``pool``. Returns ``(candidate, its worst regret)``.
+    """
+    worst = [max(float(np.mean(regrets(runs, s))) for runs in datasets.values()) for s in pool]
+    best = int(np.argmin(worst))
+    return pool[best], worst[best]
+
+
 def leave_one_dataset_out(datasets, pool=None):
     """Per held-out dataset: the selector the rule picks on the others, and its regret there."""
     pool = candidates(datasets) if pool is None else pool
@@ -175,18 +185,14 @@ def leave_one_dataset_out(datasets, pool=None):
     for held_out in datasets:
         # The rule never sees the held-out dataset, nor (for a table) its other tasks.
         others = {d: runs for d, runs in datasets.items() if d != held_out}
-        worst = {
-            name_of(s): max(float(np.mean(regrets(runs, s))) for runs in others.values())
-            for s in pool
-        }
-        chosen = min(pool, key=lambda s: (worst[name_of(s)], pool.index(s)))
+        chosen, worst = rule_pick(others, pool)
         held = regrets(datasets[held_out], chosen)
         records.append(
             {
                 "held_out": held_out,
                 "chosen": name_of(chosen),
                 "chosen_selector": chosen,
-                "worst_case_regret_on_others": worst[name_of(chosen)],
+                "worst_case_regret_on_others": worst,
                 "held_out_mean_regret": float(held.mean()),
                 "held_out_worst_regret": float(held.max()),
                 "runs": len(held),
@@ -216,11 +222,7 @@ def choose_on_all(datasets, singles_only=False):
     pool = candidates(datasets)
     if singles_only:  # what a scorer (not a refit rule) can be
         pool = [s for s in pool if isinstance(s, str)]
-    worst = {
-        name_of(s): max(float(np.mean(regrets(runs, s))) for runs in datasets.values())
-        for s in pool
-    }
-    return min(pool, key=lambda s: (worst[name_of(s)], pool.index(s)))
+    return rule_pick(datasets, pool)[0]
 
 
 def tabular_selected(datasets, lodo, ids):

@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from benchmarks import tabular
+from benchmarks import selection_lodo, tabular
 from benchmarks._common import machine_info, markdown_table, write_results
 from skdann.label_shift import LabelShiftWarning
 
@@ -43,26 +43,27 @@ def fit_point(table, parts, seed, alpha, lr, max_iter):
 
 
 def lodo(runs):
-    """``runs``: {family: [{point: score}]}; the rule's held-out regret per family."""
-    points = list(itertools.product(ALPHAS, LEARNING_RATES))
+    """``runs``: {family: [{(alpha, lr): score}]}; the rule's held-out regret per family.
 
-    def mean_regret(family_runs, point):
-        return float(np.mean([max(r.values()) - r[point] for r in family_runs]))
-
+    The rule is ``benchmarks/selection_lodo.py``'s, applied to fixed grid points.
+    """
+    points = [("point", p) for p in itertools.product(ALPHAS, LEARNING_RATES)]
+    datasets = {
+        family: [[(point, {}, score) for point, score in run.items()] for run in family_runs]
+        for family, family_runs in runs.items()
+    }
     out = []
-    for held_out, held_runs in runs.items():
-        others = {f: r for f, r in runs.items() if f != held_out}
-        if not others:
-            continue
-        worst = {p: max(mean_regret(r, p) for r in others.values()) for p in points}
-        pick = min(points, key=lambda p: (worst[p], points.index(p)))
+    for r in selection_lodo.leave_one_dataset_out(datasets, pool=points):
+        alpha, lr = r["chosen_selector"][1]
         out.append(
             {
-                "held_out": held_out,
-                "runs": len(held_runs),
-                "pick": {"alpha": pick[0], "learning_rate_init": pick[1]},
-                "held_out_regret": mean_regret(held_runs, pick),
-                "default_regret": mean_regret(held_runs, DEFAULT),
+                "held_out": r["held_out"],
+                "runs": r["runs"],
+                "pick": {"alpha": alpha, "learning_rate_init": lr},
+                "held_out_regret": r["held_out_mean_regret"],
+                "default_regret": float(
+                    np.mean(selection_lodo.regrets(datasets[r["held_out"]], ("point", DEFAULT)))
+                ),
             }
         )
     return out
