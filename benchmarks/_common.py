@@ -3,6 +3,8 @@
 import json
 import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +75,22 @@ def replace_section(name, section, table, suffix=""):
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text)
     return path
+
+
+def run_worker(module, payload, env=None):
+    """Run ``python -m <module> --worker <payload as JSON>`` in a fresh process.
+
+    The worker prints its record as JSON on its last line; a fresh process
+    keeps peak memory and one-time start-up costs its own. ``env`` adds
+    environment variables.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--worker", json.dumps(payload)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} worker {payload} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -109,13 +109,17 @@ def _l1_then_standard():
     return make_pipeline(Normalizer(norm="l1"), StandardScaler())
 
 
+AMAZON_FOLDER = SHARED_DATA / "amazon_reviews"
+
+
+def load_amazon(domain, split):
+    """Word counts (CSR) and labels of one Amazon domain's ``train`` or ``test`` split."""
+    X = sp.load_npz(AMAZON_FOLDER / f"{domain}_{split}_X.npz").tocsr()
+    return X, np.load(AMAZON_FOLDER / f"{domain}_{split}_y.npz")["y"]
+
+
 def amazon_tasks(quick=False):
-    folder = SHARED_DATA / "amazon_reviews"
-
-    def load(domain, split):
-        X = sp.load_npz(folder / f"{domain}_{split}_X.npz").tocsr()
-        return X, np.load(folder / f"{domain}_{split}_y.npz")["y"]
-
+    load = load_amazon
     pairs = [(s, t) for s in AMAZON for t in AMAZON if s != t]
     for source, target in pairs[:1] if quick else pairs:
         X_s, y_s = load(source, "train")

@@ -31,8 +31,8 @@ import warnings
 import numpy as np
 from sklearn.pipeline import make_pipeline
 
-from benchmarks._common import SHARED_DATA, machine_info, markdown_table, write_results
-from benchmarks.accuracy import amazon_tasks, mnist_usps_tasks
+from benchmarks._common import machine_info, markdown_table, write_results
+from benchmarks.accuracy import amazon_tasks, load_amazon, mnist_usps_tasks
 from skdann import DANNClassifier, stack_domains
 from skdann.label_shift import LabelShiftWarning, total_variation
 
@@ -69,8 +69,7 @@ def shifted_tasks(quick):
             task.y_test = task.y_test[rows]
         else:  # Amazon: separate adaptation rows (labels read only to thin them) and test rows
             target = task.name.split("->")[1]
-            path = SHARED_DATA / "amazon_reviews" / f"{target}_train_y.npz"
-            adapt_labels = np.load(path)["y"][: task.X_target.shape[0]]
+            adapt_labels = load_amazon(target, "train")[1][: task.X_target.shape[0]]
             task.X_target = task.X_target[subsample_classes(adapt_labels, keep)]
             rows = subsample_classes(task.y_test, keep, seed=1)
             task.X_test, task.y_test = task.X_test[rows], task.y_test[rows]

@@ -31,9 +31,6 @@ Writes ``benchmarks/results/memory[_quick].json`` and ``.md``.
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -42,7 +39,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks._common import machine_info, markdown_table, replace_section, write_results
+from benchmarks._common import (
+    machine_info,
+    markdown_table,
+    replace_section,
+    run_worker,
+    write_results,
+)
 
 HIDDEN = (256, 256)
 FIT_FEATURES = 256
@@ -174,17 +177,9 @@ def write_memmap(path, n_rows, chunk=1_000_000):
     del X
 
 
-def run_worker(kind, env=None, **kwargs):
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory", "--worker", json.dumps([kind, kwargs])],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=None if env is None else {**os.environ, **env},
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{kind} {kwargs} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def measure(kind, env=None, **kwargs):
+    """Run the ``kind`` worker in a fresh process and return its record."""
+    return run_worker("benchmarks.memory", [kind, kwargs], env)
 
 
 def format_tables(records):
@@ -242,18 +237,18 @@ def run(quick=False, fit_rows=None, predict_rows=None):
     """Run the fit and the memory-mapped prediction; return ``(records, markdown)``."""
     fit_rows = fit_rows or (20_000 if quick else 1_000_000)
     predict_rows = predict_rows or (200_000 if quick else 10_000_000)
-    records = [run_worker("fit", n_rows=fit_rows, batch_size=1024)]
+    records = [measure("fit", n_rows=fit_rows, batch_size=1024)]
     print(records[-1], flush=True)
     # The same fit with glibc's mmap threshold fixed: every large buffer is then mapped and
     # unmapped on its own instead of coming from a heap that fragments.
     fixed = {"MALLOC_MMAP_THRESHOLD_": "131072"}
-    records.append(run_worker("fit", env=fixed, n_rows=fit_rows, batch_size=1024))
+    records.append(measure("fit", env=fixed, n_rows=fit_rows, batch_size=1024))
     records[-1]["task"] += ", MALLOC_MMAP_THRESHOLD_=131072"
     print(records[-1], flush=True)
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "rows.f32")
         write_memmap(path, predict_rows)
-        records.append(run_worker("predict", n_rows=predict_rows, path=path))
+        records.append(measure("predict", n_rows=predict_rows, path=path))
     print(records[-1], flush=True)
     return records, format_tables(records)
 

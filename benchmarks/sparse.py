@@ -33,8 +33,6 @@ Writes ``benchmarks/results/sparse[_quick].json`` and ``.md``.
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -42,12 +40,13 @@ import scipy.sparse as sp
 import torch
 
 from benchmarks._common import (
-    SHARED_DATA,
     machine_info,
     markdown_table,
     replace_section,
+    run_worker,
     write_results,
 )
+from benchmarks.accuracy import AMAZON_FOLDER, load_amazon
 
 HIDDEN = (256, 256)
 WORDS_PER_ROW = 60
@@ -149,15 +148,8 @@ def first_layer_seconds(n_words, rows=2048, width=256, repeats=5):
 
 
 def measure(**spec):
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.sparse", "--worker", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{spec} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Run :func:`worker` in a fresh process and return its record."""
+    return run_worker("benchmarks.sparse", spec)
 
 
 def amazon_agreement(seeds, quick):
@@ -166,14 +158,13 @@ def amazon_agreement(seeds, quick):
 
     from skdann import DANNClassifier
 
-    folder = SHARED_DATA / "amazon_reviews"
-    if not folder.exists():
-        print(f"no Amazon data at {folder}: skipped")
+    if not AMAZON_FOLDER.exists():
+        print(f"no Amazon data at {AMAZON_FOLDER}: skipped")
         return []
 
     def load(domain, split):
-        X = sp.load_npz(folder / f"{domain}_{split}_X.npz").tocsr().astype(np.float32)
-        return X, np.load(folder / f"{domain}_{split}_y.npz")["y"]
+        X, y = load_amazon(domain, split)
+        return X.astype(np.float32), y
 
     records = []
     for source, target in [("books", "kitchen"), ("dvd", "electronics")]:

@@ -31,14 +31,12 @@ import argparse
 import importlib.util
 import json
 import resource
-import subprocess
-import sys
 import time
 
 import numpy as np
 import torch
 
-from benchmarks._common import machine_info, markdown_table, write_results
+from benchmarks._common import machine_info, markdown_table, run_worker, write_results
 
 HIDDEN = (256, 256)
 DOMAIN_HIDDEN = (100,)
@@ -178,15 +176,7 @@ def worker(spec):
 
 def measure(**spec):
     """Run :func:`worker` in a fresh process and return its record."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.throughput", "--worker", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{spec} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_worker("benchmarks.throughput", spec)
 
 
 def median_record(runs):
