@@ -47,6 +47,8 @@ def lodo(runs):
 
     The rule is ``benchmarks/selection_lodo.py``'s, applied to fixed grid points.
     """
+    if len(runs) < 2:  # nothing to choose on when one family is left out
+        return []
     points = [("point", p) for p in itertools.product(ALPHAS, LEARNING_RATES)]
     datasets = {
         family: [[(point, {}, score) for point, score in run.items()] for run in family_runs]
