@@ -24,11 +24,11 @@ from skorch.callbacks import ProgressBar
 from ._batches import (
     DomainData,
     SourceHoldout,
-    fill_by_chunks,
     select_rows,
     to_tensor,
     weights_tensor,
 )
+from ._callbacks import BestWeightsEarlyStopping, copy_callbacks
 from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
 from ._domains import (
     check_same_columns,
@@ -36,8 +36,9 @@ from ._domains import (
     check_sample_domain,
     split_sample_weight,
 )
+from ._inference import fill_by_chunks
 from ._module import accepts_csr, build_module, domain_logit_count
-from ._net import BestWeightsEarlyStopping, DANNNet, copy_callbacks
+from ._net import DANNNet
 from ._parameters import OPTIMIZERS, SHARED_PARAMETER_CONSTRAINTS
 
 
