@@ -6,9 +6,8 @@ from ._domains import TARGET_LABEL, stack_domains, target_mask
 from ._grl import GradientReversal, gradient_reversal
 from ._module import DANNModule, make_mlp
 from ._regressor import DANNRegressor
+from ._version import __version__
 from .io import load, save
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BaseDANN",

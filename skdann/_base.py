@@ -7,6 +7,7 @@ Subclasses supply the hooks that differ: how targets are validated,
 marked and encoded, and which label criterion trains them.
 """
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -16,30 +17,22 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
+    is_regressor,
 )
 from sklearn.utils import TransformerTags, check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
-from ._batches import (
-    DomainData,
-    SourceHoldout,
-    select_rows,
-    to_tensor,
-    weights_tensor,
-)
+from ._batches import DomainData, SourceHoldout, side_weights, to_tensor
 from ._callbacks import BestWeightsEarlyStopping, copy_callbacks
 from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
-from ._domains import (
-    check_same_columns,
-    check_same_n_features,
-    check_sample_domain,
-    split_sample_weight,
-)
+from ._domains import select_labeled, split_sample_weight
+from ._fit_rows import fit_rows
 from ._inference import fill_by_chunks
-from ._module import accepts_csr, build_module, domain_logit_count
-from ._net import DANNNet
+from ._module import accepts_csr, build_module
+from ._net import DANNNet, release_init_module
 from ._parameters import OPTIMIZERS, SHARED_PARAMETER_CONSTRAINTS
+from .objectives import resolve_objective
 
 
 class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -50,6 +43,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     """
 
     __metadata_request__fit = {"sample_domain": True}
+    __metadata_request__score = {"sample_domain": True}
 
     _parameter_constraints: dict = SHARED_PARAMETER_CONSTRAINTS
 
@@ -78,6 +72,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         verbose=0,
         callbacks=None,
         multi_domain_head="softmax",
+        objective="dann",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -102,6 +97,7 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.verbose = verbose
         self.callbacks = callbacks
         self.multi_domain_head = multi_domain_head
+        self.objective = objective
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -111,8 +107,8 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, X_target=None, *, sample_domain=None, sample_weight=None):
-        """Fit the network on labeled source rows and unlabeled target rows.
+    def fit(self, X, y, X_target=None, *, y_target=None, sample_domain=None, sample_weight=None):
+        """Fit the network on labeled rows and unlabeled target rows.
 
         Parameters
         ----------
@@ -121,140 +117,140 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             together, the target rows marked in ``y``. With ``X_target``:
             the labeled source rows.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets of the source rows; ``-1`` (classifier) or NaN
-            (regressor) marks a target row.
+            Targets of the rows of ``X``; ``-1`` (classifier) or NaN
+            (regressor) marks an unlabeled target row.
         X_target : {array-like, sparse matrix} of shape (n_target, n_features), default=None
-            Unlabeled target rows, appended to ``X`` as if ``y`` marked them.
+            Target rows, appended to ``X`` as one target domain.
+        y_target : array-like of shape (n_target,) or (n_target, n_outputs), default=None
+            Labels of some rows of ``X_target`` (with ``X_target`` only):
+            the label, or the marker on unlabeled rows. Labeled target rows
+            join the label loss and stay target rows for the adaptation.
+            ``None``: all target rows are unlabeled.
         sample_domain : array-like of int of shape (n_samples,), default=None
             Domain of each row of the stacked form (not with ``X_target``):
             positive ids for source domains, negative ids for target
             domains. Each step then takes ``batch_size`` rows from every
-            domain and the domain head tells all of them apart. ``None``
-            gives one source and one target domain.
+            domain and the domain head tells all of them apart. A row of a
+            target domain with a label in ``y`` is a labeled target row.
+            ``None``: marked rows form the target domain, the others the
+            source domain.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row of ``X`` (of the source rows
             with ``X_target``). A source row's weight scales its label loss
-            and its domain loss, a target row's weight its domain loss.
-            Weights are relative within each side (normalised to mean 1).
+            and its domain loss, a target row's weight its domain loss (and
+            its label loss when labeled). Weights are relative within each
+            side (normalised to mean 1).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        previous = {k: v for k, v in vars(self).items() if _is_fitted_attribute(k)}
+        previous = {k: v for k, v in vars(self).items() if self._is_fitted_attribute(k)}
         try:
-            return self._fit(X, y, X_target, sample_domain, sample_weight)
+            return self._fit(X, y, X_target, y_target, sample_domain, sample_weight)
         except BaseException:
             # Never leave a half-fitted estimator in place of a fitted one.
-            for key in [k for k in vars(self) if _is_fitted_attribute(k)]:
+            for key in [k for k in vars(self) if self._is_fitted_attribute(k)]:
                 delattr(self, key)
             vars(self).update(previous)
             raise
 
-    def _fit(self, X, y, X_target, sample_domain, sample_weight):
+    def _fit(self, X, y, X_target, y_target, sample_domain, sample_weight):
         device = resolve_device(self.device)  # before any data work
-        if X_target is not None:
-            check_same_columns(X, X_target)
-            if sample_domain is not None:
-                raise ValueError(
-                    "sample_domain applies to the stacked form only; with X_target, "
-                    "stack the domains (stack_domains) and give one id per row."
-                )
-        X, y = self._check_targets(X, y)
-        is_target = self._target_mask(y)
-        source_weight, target_weight = split_sample_weight(sample_weight, is_target, X_target)
-        source_domain = target_domain = None
-        if X_target is not None:
-            # Same data as fit(*stack_domains(X, y, X_target)), without the copy.
-            if is_target.any():
-                raise ValueError(
-                    f"y contains the label {self._marker_name()}, which marks target rows, "
-                    "and X_target was given too: with X_target, y must hold source "
-                    "labels only."
-                )
-            X_target = check_array(
-                X_target, accept_sparse="csr", dtype=np.float32, input_name="X_target"
-            )
-            check_same_n_features(X.shape[1], X_target.shape[1])
-            X_source, y_source = X, y
-        else:
-            if sample_domain is not None:
-                source_domain, target_domain, *_ = check_sample_domain(sample_domain, is_target)
-            X_source, y_source = select_rows(X, ~is_target), y[~is_target]
-            X_target = select_rows(X, is_target) if is_target.any() else None
-        if len(y_source) == 0:
+        name = type(self).__name__
+        objective = resolve_objective(self.objective, name, is_regressor(self))
+        n_given = X.shape[0] if hasattr(X, "shape") else len(X)
+        rows = fit_rows(self, X, y, X_target, y_target, sample_domain)
+        is_target = rows.is_target
+        source = ~is_target
+        weighted_rows = is_target if X_target is None else np.zeros(n_given, dtype=bool)
+        source_weight, target_weight = split_sample_weight(sample_weight, weighted_rows, X_target)
+        if not (rows.labeled & source).any():
             raise ValueError(
                 f"y has no labeled source rows: every row is marked {self._marker_name()} "
-                f"(target). {type(self).__name__} needs labeled source rows to learn from."
+                f"(target). {name} needs labeled source rows to learn from."
             )
-        y_encoded = self._encode_targets(y_source, n_marked=int(is_target.sum()))
-        source_weight = self._class_weighted(source_weight, y_encoded)
-        if X_target is None:
+        n_marked = int((~rows.labeled).sum())
+        y_encoded = self._encode_targets(rows.y_labeled, n_marked=n_marked)
+        source_labels = y_encoded[source[rows.labeled]]
+        source_weight = self._class_weighted(source_weight, source_labels)
+        has_target = bool(is_target.any())
+        if not has_target:
             warnings.warn(
                 f"y contains no target rows (y == {self._marker_name()}) and no X_target "
                 "was given; training source-only, without the adversarial loss.",
                 UserWarning,
                 stacklevel=4,
             )
+        if self.label_shift_reweights() and not objective.reweights_domains:
+            raise ValueError(
+                'label_shift="iwdan" weights a domain loss by class; objective '
+                f"{type(objective).__name__} has none. Use an adversarial objective."
+            )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        check_fits_on_device(device, X_source, X_target, self.batch_size)
-        with out_of_memory_hint(device, X_source, X_target, self.batch_size):
+        check_fits_on_device(device, rows.X, is_target)
+        with out_of_memory_hint(device, rows.X, is_target, self.batch_size):
+            y_all = np.zeros((len(is_target), *y_encoded.shape[1:]), dtype=y_encoded.dtype)
+            y_all[rows.labeled] = y_encoded
+            weight = side_weights(source_weight, target_weight, is_target)
             data = DomainData(
-                to_tensor(X_source, device),
-                torch.as_tensor(y_encoded, device=device),
-                None if X_target is None else to_tensor(X_target, device),
-                source_domain,
-                target_domain,
-                weights_tensor(source_weight, device),
-                None if X_target is None else weights_tensor(target_weight, device),
+                to_tensor(rows.X, device),
+                torch.as_tensor(y_all, device=device),
+                None if rows.labeled.all() else rows.labeled,
+                rows.domain,
+                rows.n_source_domains,
+                None if weight is None else torch.as_tensor(weight, dtype=torch.float32).to(device),
+                weighted_labels=source_weight is not None
+                or (target_weight is not None and not rows.labeled[is_target].all()),
             )
-            self.n_domains_ = data.n_source_domains + data.n_target_domains
-            n_domain_logits = domain_logit_count(
-                self.multi_domain_head, data.n_source_domains, data.n_target_domains
-            )
-            self._train(data, X.shape[1], y_encoded, device, seed, n_domain_logits)
+            self.n_domains_ = rows.n_domains
+            self.n_source_domains_ = rows.n_source_domains
+            self.objective_ = objective
+            stratify = self._stratify_labels(source_labels, rows.domain[source])
+            self._train(data, rows.X.shape[1], device, seed, stratify)
         return self
 
-    def _train(self, data, n_features, y_encoded, device, seed, n_domain_logits):
+    def _train(self, data, n_features, device, seed, stratify):
         """Build the module and the net, seeded, and train them on ``data``."""
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
-            module = self._make_module(n_features, n_domain_logits)
+            module = self._make_module(n_features)
             # Sparse rows go to the built-in MLP as CSR tensors: its first layer
             # multiplies them without densifying (benchmarks/sparse.py measured it).
-            data.csr_steps = accepts_csr(module)
-            net = self._build_net(module, device, seed, data, y_encoded)
+            if accepts_csr(module):
+                data = dataclasses.replace(data, csr_steps=True)
+            has_target = data.n_domains > data.n_source_domains
+            net = self._build_net(module, device, seed, has_target, stratify)
             net.fit(data, None)
-        # The trained module is net.module_. skorch maps module_ (not the module it was
-        # built from, the same object) to the CPU when unpickling, so a model fitted on
-        # a GPU would not load without one; the reference also doubled the pickle.
-        net.module = None
-
+        release_init_module(net)
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         self._n_features_out = module.label_head.in_features
 
-    def _make_module(self, n_features, n_domain_logits=None):
-        """Build the module from the parameters and the fitted outputs and domains."""
+    def _make_module(self, n_features):
+        """Build the module from the parameters, the fitted outputs, domains and objective."""
         return build_module(
             n_features,
             self._n_outputs(),
+            self.objective_,
             hidden_layer_sizes=self.hidden_layer_sizes,
             activation=self.activation,
             dropout=self.dropout,
             domain_hidden_layer_sizes=self.domain_hidden_layer_sizes,
             feature_extractor=self.feature_extractor,
-            n_domains=max(self.n_domains_, 2),
-            n_domain_logits=n_domain_logits,
+            n_source_domains=self.n_source_domains_,
+            n_target_domains=self.n_domains_ - self.n_source_domains_,
+            multi_domain_head=self.multi_domain_head,
         )
 
-    def _build_net(self, module, device, seed, data, y_encoded):
+    def _build_net(self, module, device, seed, has_target, stratify=None, training=True):
+        """The skorch net around ``module``; ``training=False`` for inference only."""
         callbacks = []
         train_split = None
-        if self.early_stopping:
+        if training and self.early_stopping:
             callbacks.append(
                 (
                     "early_stopping",
@@ -266,11 +262,11 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                     ),
                 )
             )
-            stratify = self._stratify_labels(y_encoded, data.source_domain)
             train_split = SourceHoldout(self.validation_fraction, seed, stratify)
-        callbacks += self._extra_callbacks(seed, data is not None and data.X_target is not None)
-        callbacks += copy_callbacks(self.callbacks)
-        if self.verbose >= 2:
+        if training:
+            callbacks += self._extra_callbacks(seed, has_target)
+            callbacks += copy_callbacks(self.callbacks)
+        if training and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar(batches_per_epoch="count")))
         optimizer_kwargs = {"weight_decay": self.alpha}
         if self.solver == "sgd":
@@ -285,9 +281,9 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             batch_size=self.batch_size,
             train_split=train_split,
             callbacks=callbacks,
-            predict_nonlinearity=self._predict_nonlinearity(),
             device=device,
             verbose=int(self.verbose > 0),
+            objective=self.objective_,
             batch_seed=seed,
             callbacks__schedule__adversarial_weight=self.adversarial_weight,
             callbacks__schedule__adversarial_schedule=self.adversarial_schedule,
@@ -295,6 +291,54 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
+
+    def score(self, X, y, sample_weight=None, sample_domain=None):
+        """Return the estimator's metric (accuracy or R²) on the labeled rows.
+
+        Rows marked in ``y`` (target rows, whose labels are unknown) are
+        ignored, so the score of a stacked validation fold is the metric on
+        its source rows. When ``sample_domain`` is given and some target rows
+        carry labels, only those labeled target rows are scored (the
+        estimate of target performance; with routed metadata a search
+        passes each fold's ``sample_domain``). To measure target
+        performance directly, pass target rows with their true labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets; the target marker (``-1``, NaN) on rows to ignore.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        sample_domain : array-like of int of shape (n_samples,), default=None
+            Domain ids of the rows (negative: target); ``None`` scores every
+            labeled row.
+
+        Returns
+        -------
+        float
+            The metric of ``predict(X)`` on the scored rows.
+        """
+        y = np.asarray(y, dtype=np.float64) if is_regressor(self) else np.asarray(y)
+        labeled = ~self._target_mask(y)
+        if not labeled.any():
+            raise ValueError(
+                f"score needs labeled rows, but every row of y is {self._marker_name()} (target)."
+            )
+        if sample_domain is not None:
+            labeled_target = labeled & (np.asarray(sample_domain) < 0)
+            if labeled_target.any():
+                labeled = labeled_target
+        if not labeled.all():
+            X, y = select_labeled(X, labeled), y[labeled]
+            if sample_weight is not None:
+                sample_weight = np.asarray(sample_weight)[labeled]
+        return self._metric(y, self.predict(X), sample_weight)
+
+    def label_shift_reweights(self):
+        """Whether the domain loss is weighted by estimated class ratios (IWDAN)."""
+        return False
 
     # Hooks with defaults; subclasses override what differs.
 
@@ -308,10 +352,19 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         return []
 
     def _stratify_labels(self, y_encoded, source_domain):
-        return source_domain
+        return source_domain if source_domain.max() > 0 else None
 
     def _n_outputs(self):
         raise NotImplementedError
+
+    # Fitted attributes without the trailing underscore (kept and restored by fit).
+    _private_fitted = ("_n_features_out",)
+
+    @classmethod
+    def _is_fitted_attribute(cls, name):
+        if name in cls._private_fitted:
+            return True
+        return name.endswith("_") and not name.startswith("_")
 
     def _forward(self, X, reduce=None):
         """Validate ``X`` and return the network's output for it, as float64.
@@ -397,7 +450,3 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         return self.fit(X, y, X_target, **fit_params).transform(X)
 
 
-def _is_fitted_attribute(name):
-    if name in ("_n_features_out", "_y_ndim"):
-        return True
-    return name.endswith("_") and not name.startswith("_")

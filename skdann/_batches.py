@@ -1,102 +1,144 @@
-"""Training data of several domains, and the batches cut from it.
+"""Training data of several domains, and the training steps cut from it.
 
-Rows live in tensors on the training device. A training step takes
-``batch_size`` rows from every domain, cut by indexing: there is no per-row
-``Dataset.__getitem__`` and no collate function, which is where a plain
-DataLoader pipeline spends most of its time on small networks. Reading rows
-in order for validation and inference is in ``_inference.py``.
+Rows live in one tensor on the training device (or one :class:`SparseRows`).
+A training step takes ``batch_size`` rows from every domain, and as many
+labeled target rows when there are any, cut by indexing: there is no
+per-row ``Dataset.__getitem__`` and no collate function, which is where a
+plain DataLoader pipeline spends most of its time on small networks.
+Reading rows in order for validation and inference is in ``_inference.py``.
 """
 
-import functools
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 
 from ._sparse import SparseRows, stack_csr
 
 
-@dataclass
+@dataclass(frozen=True)
 class DomainData:
-    """Rows of all domains, ready for training or inference.
+    """Rows of all domains, ready for training or inference; never changed once built.
 
     Parameters
     ----------
-    X_source : torch.Tensor, ndarray or sparse matrix
-        Labeled source rows (for inference: the rows to predict).
-    y_source : torch.Tensor or None
-        Encoded source targets: ``int64`` class indices, or ``float32`` of
-        shape ``(n_source, n_outputs)`` for regression.
-    X_target : torch.Tensor or None
-        Unlabeled target rows.
-    source_domain, target_domain : ndarray of int or None
-        Index of the domain of each source (target) row, ``0 .. k - 1``;
-        ``None`` when all source (target) rows form one domain.
-    source_weight, target_weight : torch.Tensor or None
-        Per-row weights of the source (target) rows, or ``None``.
-    class_ratio : torch.Tensor or None
-        Per-class factor on the source rows' domain loss (target over source
-        class proportion, set during training by
-        :class:`~skdann.label_shift.ClassRatioEstimator`), or ``None``.
-    csr_steps : bool
+    X : torch.Tensor, SparseRows, ndarray or sparse matrix
+        Every row, of every domain (for inference: the rows to predict).
+    y : torch.Tensor or None
+        Encoded targets of every row: ``int64`` class indices, or
+        ``float32`` of shape ``(n, n_outputs)`` for regression. The values
+        of unlabeled rows are never read.
+    labeled : ndarray of bool or None
+        Which rows carry a target; ``None`` when all of them do.
+    domain : ndarray of int or None
+        Domain of each row: ``0 .. n_source_domains - 1`` for the source
+        domains, then the target domains. ``None``: one source domain.
+    n_source_domains : int, default=1
+        Number of source domains; the domains after them are target domains.
+    weight : torch.Tensor or None
+        Per-row weight (relative within the source and within the target
+        rows), or ``None``.
+    weighted_labels : bool, default=False
+        Whether ``weight`` also weights the label loss (the user gave
+        weights to labeled rows) or only the domain loss.
+    rows : ndarray of int or None
+        The rows of ``X`` this data stands for (sorted), ``None`` for all:
+        a held-out split shares ``X`` instead of copying it.
+    csr_steps : bool, default=False
         Hand training steps of sparse rows to the network as a torch CSR
         tensor instead of densifying them (its first layer must take one).
     """
 
-    X_source: Any
-    y_source: torch.Tensor = None
-    X_target: torch.Tensor = None
-    source_domain: np.ndarray = None
-    target_domain: np.ndarray = None
-    source_weight: torch.Tensor = None
-    target_weight: torch.Tensor = None
-    class_ratio: torch.Tensor = None
+    X: Any
+    y: torch.Tensor = None
+    labeled: np.ndarray = None
+    domain: np.ndarray = None
+    n_source_domains: int = 1
+    weight: torch.Tensor = None
+    weighted_labels: bool = False
+    rows: np.ndarray = None
     csr_steps: bool = False
 
     def __len__(self):
-        return self.X_source.shape[0]
+        return self.X.shape[0] if self.rows is None else len(self.rows)
+
+    def row_indices(self):
+        """Indices into ``X`` of this data's rows."""
+        return np.arange(self.X.shape[0]) if self.rows is None else self.rows
+
+    def _codes(self):
+        rows = self.row_indices()
+        return np.zeros(len(rows), dtype=np.int64) if self.domain is None else self.domain[rows]
 
     @property
-    def n_source_domains(self):
-        return 1 if self.source_domain is None else int(self.source_domain.max()) + 1
+    def n_domains(self):
+        return 1 if self.domain is None else int(self.domain[self.row_indices()].max()) + 1
 
     @property
     def n_target_domains(self):
-        if self.X_target is None:
-            return 0
-        return 1 if self.target_domain is None else int(self.target_domain.max()) + 1
+        return self.n_domains - self.n_source_domains
 
-    def source_subset(self, rows):
-        """Keep the source rows at ``rows`` (a sorted ``ndarray``), all target rows."""
-        device_rows = torch.as_tensor(rows, device=_device_of(self.X_source))
-        X_source = self.X_source
-        return DomainData(
-            X_source.subset(rows) if isinstance(X_source, SparseRows) else X_source[device_rows],
-            None if self.y_source is None else self.y_source[device_rows],
-            self.X_target,
-            None if self.source_domain is None else self.source_domain[rows],
-            self.target_domain,
-            None if self.source_weight is None else self.source_weight[device_rows],
-            self.target_weight,
-        )
+    def domain_rows(self):
+        """Indices into ``X`` of each domain's rows, domains in order (empty ones skipped)."""
+        rows, codes = self.row_indices(), self._codes()
+        return [rows[codes == k] for k in range(self.n_domains) if (codes == k).any()]
+
+    def labeled_target_rows(self):
+        """Indices into ``X`` of the labeled rows of target domains."""
+        rows, codes = self.row_indices(), self._codes()
+        labeled = np.ones(len(rows), bool) if self.labeled is None else self.labeled[rows]
+        return rows[labeled & (codes >= self.n_source_domains)]
+
+    def source_rows(self):
+        """Indices into ``X`` of the rows of source domains."""
+        return self.row_indices()[self._codes() < self.n_source_domains]
+
+    def subset(self, rows):
+        """The same data restricted to ``rows`` (sorted indices into ``X``)."""
+        return dataclasses.replace(self, rows=np.asarray(rows))
+
+    def source_only(self):
+        """Only the source rows, as one labeled domain (validation of early stopping)."""
+        return DomainData(self.X, self.y, rows=self.source_rows())
 
 
-class StepTargets(NamedTuple):
+class Step(NamedTuple):
     """What a training step needs besides its input rows.
 
-    The input rows of a step are one tensor: the rows of each source domain,
-    then of each target domain, ``n_per_domain`` rows from each.
+    The input rows of a step are one tensor: ``n_per_domain`` rows of each
+    source domain, of each target domain (the *domain rows*, the first
+    ``n_domain_rows``), then the labeled target rows drawn for the label
+    loss, if any.
     """
 
-    y_source: torch.Tensor
-    n_source: int
-    domain_labels: Any  # (float labels, signs) for two domains, int64 labels for more, or None
-    source_weight: torch.Tensor = None
+    y: torch.Tensor  # targets of the label rows, source rows first
+    label_rows: Any  # slice or index tensor: the rows of the step in the label loss
+    n_source: int  # domain rows of source domains (the first rows)
+    n_domain_rows: int
+    n_per_domain: int
+    n_source_domains: int
+    n_domains: int
+    label_weight: torch.Tensor = None
     domain_weight: torch.Tensor = None
-    n_domains: int = 2
+
+    @property
+    def has_target(self):
+        """Whether the step holds target rows (and so an adaptation loss)."""
+        return self.n_domains > self.n_source_domains
+
+    @property
+    def n_labeled(self):
+        return len(self.y)
+
+    @property
+    def source_y(self):
+        """Targets of the source domain rows (the first ``n_source``)."""
+        return self.y[: self.n_source]
 
 
 class BalancedDomainBatches:
@@ -106,7 +148,9 @@ class BalancedDomainBatches:
     largest domain: one pass over it in random order. Every domain cycles
     through fresh permutations, so the last step is topped up from the next
     permutation and is never short (a BatchNorm layer never sees a
-    one-row batch). Each item is ``(X_step, StepTargets)``.
+    one-row batch). Labeled target rows, if any, are one more group drawn
+    the same way, after the domains; they enter the label loss only. Each
+    item is ``(X_step, Step)``.
 
     Parameters
     ----------
@@ -122,16 +166,14 @@ class BalancedDomainBatches:
         self.data = data
         self.batch_size = batch_size
         self.generator = generator
-        device = _device_of(data.X_source)
-        self.groups = [("source", rows) for rows in _domain_rows(data.source_domain, device)]
-        if data.X_target is not None:
-            self.groups += [("target", rows) for rows in _domain_rows(data.target_domain, device)]
-        self.n_rows = max(
-            len(data.X_source if rows is None else rows)
-            if kind == "source"
-            else len(data.X_target if rows is None else rows)
-            for kind, rows in self.groups
+        device = _device_of(data.X)
+        self.groups = [torch.as_tensor(rows, device=device) for rows in data.domain_rows()]
+        self.n_source_groups = min(data.n_source_domains, len(self.groups))
+        labeled_target = data.labeled_target_rows()
+        self.labeled_target = (
+            torch.as_tensor(labeled_target, device=device) if len(labeled_target) else None
         )
+        self.n_rows = max(len(rows) for rows in self.groups)
 
     def __len__(self):
         return math.ceil(self.n_rows / self.batch_size)
@@ -144,71 +186,62 @@ class BalancedDomainBatches:
         return torch.cat(perms)[:n_draws]
 
     def __iter__(self):
-        data = self.data
-        device = _device_of(data.X_source)
-        orders = []
-        for kind, rows in self.groups:
-            X = data.X_source if kind == "source" else data.X_target
-            n = len(X) if rows is None else len(rows)
-            order = self._cycled_permutation(n).to(device)
-            orders.append(order if rows is None else rows[order])
-        n_source_groups = sum(kind == "source" for kind, _ in self.groups)
+        groups = list(self.groups)
+        if self.labeled_target is not None:
+            groups.append(self.labeled_target)
+        orders = [rows[self._cycled_permutation(len(rows)).to(rows.device)] for rows in groups]
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             steps = [order[start : start + self.batch_size] for order in orders]
-            source_idx = steps[0] if n_source_groups == 1 else torch.cat(steps[:n_source_groups])
-            target_idx = (
-                torch.cat(steps[n_source_groups:]) if len(steps) > n_source_groups else None
-            )
-            X_step = self._rows(source_idx, target_idx)
-            yield X_step, self._targets(source_idx, target_idx, len(steps), len(steps[0]))
+            idx = steps[0] if len(steps) == 1 else torch.cat(steps)
+            yield self._rows(idx), self._step(steps, idx)
 
-    def _rows(self, source_idx, target_idx):
-        """The step's input: source rows, then target rows, dense or as one CSR tensor."""
-        data = self.data
-        if data.csr_steps and isinstance(data.X_source, SparseRows):
-            parts = [data.X_source.gather(source_idx)]
-            if target_idx is not None:
-                parts.append(data.X_target.gather(target_idx))
-            return stack_csr(parts, data.X_source.shape[1], data.X_source.device)
-        if target_idx is None:
-            return data.X_source[source_idx]
-        return torch.cat([data.X_source[source_idx], data.X_target[target_idx]])
+    def _rows(self, idx):
+        """The step's input, dense or as one CSR tensor."""
+        X = self.data.X
+        if self.data.csr_steps and isinstance(X, SparseRows):
+            return stack_csr([X.gather(idx)], X.shape[1], X.device)
+        return X[idx]
 
-    def _targets(self, source_idx, target_idx, n_groups, n_per_group):
+    def _step(self, steps, idx):
         data = self.data
-        source_weight = None if data.source_weight is None else data.source_weight[source_idx]
-        if target_idx is None:
-            return StepTargets(data.y_source[source_idx], len(source_idx), None, source_weight)
-        domain_weight = None
-        if (
-            data.source_weight is not None
-            or data.target_weight is not None
-            or data.class_ratio is not None
-        ):
-            source_part = _weights_or_ones(data.source_weight, source_idx)
-            if data.class_ratio is not None:
-                source_part = source_part * data.class_ratio[data.y_source[source_idx]]
-            domain_weight = torch.cat(
-                [source_part, _weights_or_ones(data.target_weight, target_idx)]
-            )
-        device = _device_of(data.X_source)
-        dtype = data.X_source.dtype if torch.is_tensor(data.X_source) else torch.float32
-        return StepTargets(
-            data.y_source[source_idx],
-            len(source_idx),
-            domain_labels(n_groups, n_per_group, len(source_idx), device, dtype),
-            source_weight,
-            domain_weight,
+        n_groups = len(self.groups)
+        n_per = len(steps[0])
+        n_source = n_per * self.n_source_groups
+        n_domain_rows = n_per * n_groups
+        if self.labeled_target is None:
+            label_rows = slice(0, n_source)
+            label_idx = idx[:n_source]
+        else:
+            label_rows = _label_positions(n_source, n_domain_rows, len(steps[-1]), idx.device)
+            label_idx = torch.cat([idx[:n_source], steps[-1]])
+        weight = data.weight
+        domain_idx = idx[:n_domain_rows]
+        return Step(
+            data.y[label_idx],
+            label_rows,
+            n_source,
+            n_domain_rows,
+            n_per,
+            self.n_source_groups,
             n_groups,
+            weight[label_idx] if weight is not None and data.weighted_labels else None,
+            weight[domain_idx] if weight is not None and n_groups > self.n_source_groups else None,
         )
+
+
+def _label_positions(n_source, n_domain_rows, n_extra, device):
+    source = torch.arange(n_source, device=device)
+    extra = torch.arange(n_domain_rows, n_domain_rows + n_extra, device=device)
+    return torch.cat([source, extra])
 
 
 class SourceHoldout:
     """skorch ``train_split``: hold out a share of the source rows for early stopping.
 
-    The split is stratified on ``stratify`` (host labels: classes, and
-    domains with several sources), so no labels are read back from the
-    device. Target rows all stay in the training part.
+    The split is stratified on ``stratify`` (host labels of the source
+    rows: classes, and domains with several sources), so no labels are read
+    back from the device. Target rows, labeled or not, all stay in the
+    training part. Both parts share the training rows' tensor.
 
     Parameters
     ----------
@@ -226,64 +259,47 @@ class SourceHoldout:
         self.stratify = stratify
 
     def __call__(self, dataset, y=None, **fit_params):
-        indices = np.arange(len(dataset))
+        source = dataset.source_rows()
         try:
             train, valid = train_test_split(
-                indices, test_size=self.fraction, random_state=self.seed, stratify=self.stratify
+                source, test_size=self.fraction, random_state=self.seed, stratify=self.stratify
             )
         except ValueError:
             # A class too small to stratify: fall back to a plain random split.
-            train, valid = train_test_split(
-                indices, test_size=self.fraction, random_state=self.seed
-            )
-        held_out = dataset.source_subset(np.sort(valid))
-        return dataset.source_subset(np.sort(train)), DomainData(
-            held_out.X_source, held_out.y_source
-        )
-
-
-@functools.lru_cache(maxsize=16)
-def domain_labels(n_groups, n_per_group, n_source, device, dtype):
-    """Domain labels of a step, built once per layout.
-
-    With two domains: float labels (0 source, 1 target) for a single logit
-    and their signs (-1, +1). With more: the ``int64`` index of each row's
-    domain, sources first, for a softmax over the domains.
-    """
-    if n_groups == 2:
-        domain = torch.cat([torch.zeros(n_source), torch.ones(n_per_group)]).to(device, dtype)
-        return domain, 2.0 * domain - 1.0
-    return torch.arange(n_groups, device=device).repeat_interleave(n_per_group)
-
-
-def _domain_rows(codes, device):
-    if codes is None:
-        return [None]
-    return [torch.as_tensor(np.flatnonzero(codes == k), device=device) for k in np.unique(codes)]
-
-
-def _weights_or_ones(weights, idx):
-    if weights is None:
-        return torch.ones(len(idx), device=idx.device)
-    return weights[idx]
+            train, valid = train_test_split(source, test_size=self.fraction, random_state=self.seed)
+        valid = np.sort(valid)
+        keep = np.setdiff1d(dataset.row_indices(), valid, assume_unique=True)
+        return dataset.subset(keep), dataset.subset(valid).source_only()
 
 
 def _device_of(X):
     return X.device if torch.is_tensor(X) or isinstance(X, SparseRows) else torch.device("cpu")
 
 
-def weights_tensor(weights, device):
-    if weights is None:
+def side_weights(source_weight, target_weight, is_target):
+    """Per-row weights over all rows, each side normalised to mean 1 (ones where not given).
+
+    Returns ``None`` when neither side has weights. Computed in float64,
+    scaled by the largest weight first, so huge weights do not overflow.
+    """
+    if source_weight is None and target_weight is None:
         return None
-    return torch.as_tensor(weights / weights.mean(), dtype=torch.float32, device=device)
+    weights = np.ones(len(is_target))
+    for side, given in ((~is_target, source_weight), (is_target, target_weight)):
+        if given is not None and side.any():
+            given = np.asarray(given, dtype=np.float64)
+            given = given / given.max() if given.max() > 0 else given
+            weights[side] = given / given.mean()
+    return weights
 
 
-def select_rows(X, mask):
-    """Rows of ``X`` where ``mask`` is true: a view when they are one block."""
-    rows = np.flatnonzero(mask)
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-        return X[rows[0] : rows[-1] + 1]
-    return X[rows]
+def stack_rows(X_source, X_target):
+    """One matrix of the source rows, then the target rows (sparse if either is)."""
+    if X_target is None:
+        return X_source
+    if sp.issparse(X_source) or sp.issparse(X_target):
+        return sp.vstack([sp.csr_matrix(X_source), sp.csr_matrix(X_target)], format="csr")
+    return np.concatenate([X_source, X_target]).astype(np.float32, copy=False)
 
 
 def to_tensor(X, device):

@@ -107,13 +107,14 @@ class BestWeightsEarlyStopping(EarlyStopping):
     """
 
     def on_epoch_end(self, net, **kwargs):
-        improved = self._is_score_improved(net.history[-1, self.monitor])
         # The parent would deep-copy the weights on the device: copy to the CPU here.
         load_best, self.load_best = self.load_best, False
         try:
             super().on_epoch_end(net, **kwargs)
         finally:
             self.load_best = load_best
+        # The parent sets its public best_epoch_ to this epoch when the score improved.
+        improved = self.best_epoch_ == net.history[-1, "epoch"]
         if improved and load_best:
             self.best_model_weights_ = {
                 k: v.detach().to("cpu", copy=True) for k, v in net.module_.state_dict().items()

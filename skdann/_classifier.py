@@ -14,7 +14,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import select_labeled, target_mask
+from ._domains import target_mask
 from ._net import LabelLoss
 from .label_shift import ClassRatioEstimator
 
@@ -165,6 +165,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         verbose=0,
         callbacks=None,
         multi_domain_head="softmax",
+        objective="dann",
         class_weight=None,
         label_shift=None,
         label_shift_warning=0.2,
@@ -193,6 +194,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
             verbose=verbose,
             callbacks=callbacks,
             multi_domain_head=multi_domain_head,
+            objective=objective,
         )
         self.class_weight = class_weight
         self.label_shift = label_shift
@@ -254,9 +256,10 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         return [("label_shift", estimator)]
 
     def _stratify_labels(self, y_encoded, source_domain):
-        if source_domain is None:
-            return y_encoded
         return y_encoded * (int(source_domain.max()) + 1) + source_domain
+
+    def label_shift_reweights(self):
+        return self.label_shift == "iwdan"
 
     def _n_outputs(self):
         return len(self.classes_)
@@ -299,40 +302,10 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         index = self._forward(X, reduce=functools.partial(torch.argmax, dim=1))
         return self.classes_[index]
 
-    def score(self, X, y, sample_weight=None):
-        """Return the accuracy on the labeled rows.
+    score = BaseDANN.score  # not the mixin's: the markers and labeled target rows count
 
-        Rows with ``y == -1`` (target rows, whose labels are unknown) are
-        ignored, so the score of a stacked validation fold is the accuracy
-        on its source rows. To measure target accuracy, pass target rows
-        with their true labels. ``GridSearchCV(scoring="balanced_accuracy")``
-        would count the target rows as errors: use
-        :func:`skdann.metrics.labeled_scorer` for another metric on the
-        labeled rows, or a label-free scorer of :mod:`skdann.metrics`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to classify.
-        y : array-like of shape (n_samples,)
-            True labels; ``-1`` marks rows to ignore.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        float
-            Accuracy of ``predict(X)`` on the rows with ``y != -1``.
-        """
-        y = np.asarray(y)
-        labeled = ~target_mask(y)
-        if not labeled.any():
-            raise ValueError("score needs labeled rows, but every row of y is -1 (target).")
-        if not labeled.all():
-            X, y = select_labeled(X, labeled), y[labeled]
-            if sample_weight is not None:
-                sample_weight = np.asarray(sample_weight)[labeled]
-        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+    def _metric(self, y, y_pred, sample_weight):
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
 
 
 def _label_repr(label):

@@ -2,6 +2,8 @@
 
 import contextlib
 
+import numpy as np
+
 import torch
 
 
@@ -35,7 +37,7 @@ def resolve_device(device):
     return name
 
 
-def check_fits_on_device(device, X_source, X_target, batch_size):
+def check_fits_on_device(device, X, is_target):
     """Raise ``MemoryError`` before copying training rows that a GPU cannot hold.
 
     The rows are held on the training device for the whole fit. On CUDA,
@@ -46,12 +48,12 @@ def check_fits_on_device(device, X_source, X_target, batch_size):
     """
     if not str(device).startswith("cuda"):
         return
-    needed = _nbytes(X_source) + (0 if X_target is None else _nbytes(X_target))
+    needed = sum(_nbytes(X, rows) for rows in _sides(is_target))
     free, total = torch.cuda.mem_get_info(torch.device(device))
     if needed > free:
         raise MemoryError(
             f"The training rows do not fit on {device}: they need {needed / 2**20:.1f} MiB as "
-            f"float32 ({_sizes(X_source, X_target)}), and the device has "
+            f"float32 ({_sizes(X, is_target)}), and the device has "
             f"{free / 2**20:.1f} MiB free of {total / 2**20:.1f} MiB. {_ADVICE}"
         )
 
@@ -63,34 +65,45 @@ _ADVICE = (
 
 
 @contextlib.contextmanager
-def out_of_memory_hint(device, X_source, X_target, batch_size):
+def out_of_memory_hint(device, X, is_target, batch_size):
     """Re-raise a device out-of-memory error with the sizes involved and what to do."""
     try:
         yield
     except torch.OutOfMemoryError as exc:
         raise MemoryError(
             f"Out of memory on {device} while training. The training rows are held on the "
-            f"device as float32 ({_sizes(X_source, X_target)}); batch_size={batch_size} rows "
+            f"device as float32 ({_sizes(X, is_target)}); batch_size={batch_size} rows "
             "per domain. Try a smaller batch_size or a smaller network, device='cpu', or "
             "fewer rows."
         ) from exc
 
 
-def _sizes(X_source, X_target):
-    sizes = [f"source {_describe(X_source)}"]
-    if X_target is not None:
-        sizes.append(f"target {_describe(X_target)}")
-    return ", ".join(sizes)
+def _sides(is_target):
+    """Row masks of the source side and, if any, the target side."""
+    return [~is_target, is_target] if is_target.any() else [~is_target]
 
 
-def _nbytes(X):
+def _sizes(X, is_target):
+    names = ("source", "target")
+    return ", ".join(
+        f"{name} {_describe(X, rows)}" for name, rows in zip(names, _sides(is_target))
+    )
+
+
+def _nnz(X, rows):
+    return int(np.diff(X.indptr)[rows].sum())
+
+
+def _nbytes(X, rows):
+    n_rows = int(rows.sum())
     if hasattr(X, "nnz"):  # CSR: float32 values, int64 column indices and row pointers
-        return X.nnz * 12 + (X.shape[0] + 1) * 8
-    return X.shape[0] * X.shape[1] * 4
+        return _nnz(X, rows) * 12 + (n_rows + 1) * 8
+    return n_rows * X.shape[1] * 4
 
 
-def _describe(X):
-    rows, columns = X.shape
+def _describe(X, rows):
+    n_rows, columns = int(rows.sum()), X.shape[1]
     if hasattr(X, "nnz"):  # kept sparse: values, column indices and row pointers
-        return f"{rows} x {columns} sparse, {X.nnz} non-zeros = {X.nnz * 12 / 2**20:.1f} MiB"
-    return f"{rows} x {columns} = {rows * columns * 4 / 2**20:.1f} MiB"
+        nnz = _nnz(X, rows)
+        return f"{n_rows} x {columns} sparse, {nnz} non-zeros = {nnz * 12 / 2**20:.1f} MiB"
+    return f"{n_rows} x {columns} = {n_rows * columns * 4 / 2**20:.1f} MiB"

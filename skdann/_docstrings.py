@@ -83,6 +83,16 @@ SHARED_PARAMETERS = """\
         ``"per_source"`` has one binary head per source domain, each telling
         that source from the (single) target domain. With two domains the
         head is always one logit.
+    objective : str or skdann.objectives.Objective, default="dann"
+        What the network learns from the target rows: ``"dann"`` (domain
+        head behind a gradient reversal layer), ``"cdan"`` and ``"cdan+e"``
+        (domain head conditioned on the class probabilities; classifiers
+        only), ``"mcc"`` (minimum class confusion on the target's
+        predictions; classifiers only), ``"dann+mcc"``, ``"cdan+mcc"``, or
+        ``"none"`` (labeled rows only: source-only, or S+T with target
+        labels). An instance of :mod:`skdann.objectives` sets its own
+        parameters (searchable as ``objective__<param>``). The scheduled
+        ``adversarial_weight`` is the weight of every objective's loss.
 
 """
 

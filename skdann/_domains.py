@@ -194,16 +194,16 @@ def check_same_columns(X, X_target):
     raise ValueError(f"X_target's columns differ from X's ({detail}).")
 
 
-def check_sample_domain(sample_domain, is_target):
-    """Validate ``sample_domain`` against the rows' target markers.
+def check_sample_domain(sample_domain, is_marked):
+    """Validate ``sample_domain`` against the rows' target markers; return each row's domain.
 
     Positive ids are source domains and negative ids target domains, as in
-    skada. Returns the domain index of every source row and of every target
-    row (``0 .. k - 1``, ids in increasing order of their absolute value),
-    or ``None`` for a side with a single domain, and the ids of the
-    source and target domains.
+    skada. A row of a target domain may carry a label (a labeled target
+    row); a row of a source domain must. Returns the domain index of every
+    row (source domains ``0 .. s - 1`` in increasing id, then target domains
+    in increasing absolute id) and the number of source domains.
     """
-    n_rows = len(is_target)
+    n_rows = len(is_marked)
     sample_domain = np.asarray(sample_domain)
     if sample_domain.ndim != 1 or len(sample_domain) != n_rows:
         raise ValueError(
@@ -220,19 +220,12 @@ def check_sample_domain(sample_domain, is_target):
             "sample_domain must not contain 0: positive ids mark source domains, "
             "negative ids target domains."
         )
-    marked = (sample_domain > 0) & is_target
+    marked = (sample_domain > 0) & is_marked
     if marked.any():
         raise ValueError(
             f"{int(marked.sum())} rows have a positive (source) sample_domain but a target "
             f"marker in y (first at row {int(np.flatnonzero(marked)[0])}); source rows need "
             "labels."
-        )
-    labeled = (sample_domain < 0) & ~is_target
-    if labeled.any():
-        raise ValueError(
-            f"{int(labeled.sum())} rows have a negative (target) sample_domain but a label "
-            f"in y (first at row {int(np.flatnonzero(labeled)[0])}); mark target rows in y "
-            "too, e.g. y[sample_domain < 0] = -1 (NaN for a regressor)."
         )
     ids, counts = np.unique(sample_domain, return_counts=True)
     if (counts < 2).any():
@@ -242,19 +235,9 @@ def check_sample_domain(sample_domain, is_target):
         )
     source_ids = ids[ids > 0]
     target_ids = ids[ids < 0][::-1]  # -1, -2, ...: increasing absolute value
-    return (
-        _codes(sample_domain[~is_target], source_ids),
-        _codes(sample_domain[is_target], target_ids),
-        source_ids,
-        target_ids,
-    )
-
-
-def _codes(ids, domain_ids):
-    if len(domain_ids) <= 1:
-        return None
-    lookup = {int(d): k for k, d in enumerate(domain_ids)}
-    return np.array([lookup[int(d)] for d in ids], dtype=np.int64)
+    lookup = {int(d): k for k, d in enumerate([*source_ids, *target_ids])}
+    codes = np.array([lookup[int(d)] for d in sample_domain], dtype=np.int64)
+    return codes, len(source_ids)
 
 
 def _n_rows(X):

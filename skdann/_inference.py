@@ -11,13 +11,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ._batches import _device_of
 from ._sparse import SparseRows, stack_csr
 
 PREDICT_BATCH_SIZE = 4096
 
 
 class SequentialBatches:
-    """Read the source rows in order, in chunks, for validation and inference.
+    """Read rows in order, in chunks, for validation and inference.
 
     ``X_source`` may be a tensor, a NumPy array or a sparse matrix: a chunk
     is converted on its own, so the whole input never is. Sparse chunks
@@ -28,7 +29,7 @@ class SequentialBatches:
     Parameters
     ----------
     data : DomainData
-        Rows to read; only ``X_source`` and ``y_source`` are used.
+        Rows to read: ``X`` (at ``rows``, when set) and ``y``.
     batch_size : int
         Rows per chunk.
     device : str or torch.device
@@ -47,11 +48,16 @@ class SequentialBatches:
         return math.ceil(len(self.data) / self.batch_size)
 
     def __iter__(self):
-        X, y = self.data.X_source, self.data.y_source
-        for start in range(0, X.shape[0], self.batch_size):
+        X, y, rows = self.data.X, self.data.y, self.data.rows
+        for start in range(0, len(self.data), self.batch_size):
             stop = start + self.batch_size
-            chunk = _chunk(X, start, stop, self.device, self.csr)
-            yield chunk, None if y is None else y[start:stop]
+            if rows is None:
+                chunk = _chunk(X, start, stop, self.device, self.csr)
+                yield chunk, None if y is None else y[start:stop]
+                continue
+            index = torch.as_tensor(rows[start:stop], device=_device_of(X))
+            chunk = X.csr(index) if self.csr and isinstance(X, SparseRows) else X[index]
+            yield chunk, None if y is None else y[index]
 
 
 def _chunk(X, start, stop, device, csr=False):

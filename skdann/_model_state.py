@@ -9,10 +9,13 @@ import io
 
 import numpy as np
 import torch
+from sklearn.base import is_regressor
 from skorch.history import History
 
 from ._classifier import DANNClassifier
+from ._net import release_init_module
 from ._regressor import DANNRegressor
+from .objectives import Objective, objective_classes, resolve_objective
 
 WEIGHTS = "weights.pt"
 ESTIMATORS = {"DANNClassifier": DANNClassifier, "DANNRegressor": DANNRegressor}
@@ -33,6 +36,8 @@ def encode_params(est):
             value = list(value.items())  # label-weight pairs: JSON keys would become strings
         elif name == "device":
             value = str(value)
+        elif isinstance(value, Objective):
+            value = encode_objective(value)
         try:
             params[name] = plain(value)
         except TypeError as exc:
@@ -42,6 +47,26 @@ def encode_params(est):
             if value != []:  # an empty callbacks list loses nothing
                 dropped.append(name)
     return params, dropped, custom
+
+
+def encode_objective(objective):
+    """An objective instance as JSON data: its class name and parameters."""
+    params = {}
+    for name, value in objective.get_params(deep=False).items():
+        params[name] = encode_objective(value) if isinstance(value, Objective) else plain(value)
+    return {"objective": type(objective).__name__, "params": params}
+
+
+def decode_objective(data):
+    """The objective instance :func:`encode_objective` describes."""
+    classes = objective_classes()
+    if not isinstance(data, dict) or data.get("objective") not in classes:
+        raise ValueError(f"unknown objective {data!r}; known: {sorted(classes)}")
+    params = {
+        name: decode_objective(value) if isinstance(value, dict) else value
+        for name, value in data["params"].items()
+    }
+    return classes[data["objective"]](**params)
 
 
 def plain(value):
@@ -57,9 +82,8 @@ def plain(value):
 
 def encode_fitted(est):
     fitted = {name: int(getattr(est, name)) for name in FITTED_INTS}
-    # The domain head's width: it follows from the domains seen at fit, which a file
-    # does not keep (one logit per source domain with "per_source" and one target).
-    fitted["domain_logits"] = int(est.net_.module_.domain_head[-1].out_features)
+    # The objective's heads follow from the domains seen at fit: how many are sources.
+    fitted["n_source_domains_"] = int(est.n_source_domains_)
     names = getattr(est, "feature_names_in_", None)
     fitted["feature_names_in_"] = None if names is None else [str(n) for n in names]
     if isinstance(est, DANNClassifier):
@@ -85,7 +109,7 @@ def versions():
     import sklearn
     import skorch
 
-    from . import __version__
+    from ._version import __version__
 
     return {
         "skdann": __version__,
@@ -117,10 +141,10 @@ def rebuild(path, config, weights, feature_extractor):
         params = decode_params(cls, config["params"], feature_extractor)
         est = decode_fitted(cls(**params), config["fitted"])
         with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
-            module = est._make_module(est.n_features_in_, config["fitted"]["domain_logits"])
-            # A copy without early stopping builds the net: no training data needed.
-            builder = cls(**{**params, "early_stopping": False})
-            net = builder._build_net(module, "cpu", 0, None, None).initialize()
+            module = est._make_module(est.n_features_in_)
+            has_target = est.n_domains_ > est.n_source_domains_
+            net = est._build_net(module, "cpu", 0, has_target, training=False).initialize()
+        release_init_module(net)
         net.history = History([{**row, "batches": []} for row in config["history"]])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(f"{path}: cannot rebuild the model its config describes: {exc}") from exc
@@ -146,7 +170,23 @@ def decode_params(cls, params, feature_extractor):
     params = {k: tuple(v) if k in sizes and isinstance(v, list) else v for k, v in params.items()}
     if isinstance(params.get("class_weight"), list):
         params["class_weight"] = dict(params["class_weight"])
+    if isinstance(params.get("objective"), dict):
+        params["objective"] = decode_objective(params["objective"])
     return {**params, "device": "cpu", "feature_extractor": feature_extractor}
+
+
+def _n_source_domains(fitted, n_domains):
+    """Source domains at fit; files of format 1 stored the domain head's width instead."""
+    if "n_source_domains_" in fitted:
+        value = fitted["n_source_domains_"]
+        if type(value) is not int or not 1 <= value <= n_domains:
+            raise ValueError(f"n_source_domains_ must be an int in [1, n_domains_], got {value!r}")
+        return value
+    logits = fitted["domain_logits"]
+    if type(logits) is not int or logits < 1:
+        raise ValueError(f"domain_logits must be a positive int, got {logits!r}")
+    # One logit per source domain ("per_source", one target), else any split gives the head.
+    return logits if n_domains > 2 and logits == n_domains - 1 else max(n_domains - 1, 1)
 
 
 def decode_fitted(est, fitted):
@@ -154,8 +194,8 @@ def decode_fitted(est, fitted):
         if type(fitted[name]) is not int or fitted[name] < 1:
             raise ValueError(f"{name} must be a positive int, got {fitted[name]!r}")
         setattr(est, name, fitted[name])
-    if type(fitted["domain_logits"]) is not int or fitted["domain_logits"] < 1:
-        raise ValueError(f"domain_logits must be a positive int, got {fitted['domain_logits']!r}")
+    est.n_source_domains_ = _n_source_domains(fitted, est.n_domains_)
+    est.objective_ = resolve_objective(est.objective, type(est).__name__, is_regressor(est))
     names = fitted.get("feature_names_in_")
     if names is not None:
         if len(names) != est.n_features_in_ or not all(isinstance(n, str) for n in names):

@@ -1,4 +1,4 @@
-"""The DANN network: feature extractor, label head and reversed domain head."""
+"""The network: feature extractor, label head and the adaptation objective's heads."""
 
 import copy
 from numbers import Integral
@@ -6,7 +6,7 @@ from numbers import Integral
 import torch
 from torch import nn
 
-from ._grl import GradientReversal
+from .objectives._base import HeadSpec
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -69,112 +69,59 @@ def make_mlp(n_inputs, hidden_layer_sizes, activation="relu", dropout=0.0, spars
 
 
 class DANNModule(nn.Module):
-    """Feature extractor feeding a label head and, through a GRL, a domain head.
+    """Feature extractor feeding a label head, plus the heads of an adaptation objective.
 
     Parameters
     ----------
     feature_extractor : torch.nn.Module
         Maps a batch of inputs to a 2-D tensor of features.
-    n_features_out : int
-        Width of the feature extractor's output.
-    n_outputs : int
-        Outputs of the label head: classes, or regression targets.
-    domain_hidden_layer_sizes : sequence of int
-        Hidden layers of the domain head.
-    activation : str, default="relu"
-        Activation of the domain head's hidden layers.
-    n_domains : int, default=2
-        Domains the domain head tells apart. With two, it ends in a single
-        logit (positive means target) for ``BCEWithLogitsLoss``; with more,
-        in one logit per domain for a softmax. A softmax over one output
-        would be constant and pass no gradient.
-    n_domain_logits : int, default=None
-        Width of the domain head's output, when it is not the one
-        ``n_domains`` implies: one logit per source domain (each telling
-        that source from the target) gives ``n_domains - 1``.
+    label_head : torch.nn.Module
+        Maps the features to class logits or regression outputs.
+    heads : dict of str to torch.nn.Module, default=None
+        The objective's modules (for DANN: ``grl``, the gradient reversal
+        layer, and ``domain_head``), registered as attributes of these names
+        so they train, move and save with the network.
 
     Notes
     -----
     ``forward`` returns the label head's output only, so inference needs no
-    special path. ``forward_train`` runs the rows of all domains through
-    the feature extractor in one pass and also returns the domain logits.
+    special path; the training step runs the heads through the objective
+    (:mod:`skdann.objectives`).
     """
 
-    def __init__(
-        self,
-        feature_extractor,
-        n_features_out,
-        n_outputs,
-        domain_hidden_layer_sizes,
-        activation="relu",
-        n_domains=2,
-        n_domain_logits=None,
-    ):
+    def __init__(self, feature_extractor, label_head, heads=None):
         super().__init__()
-        if n_domains < 2:
-            raise ValueError(f"n_domains must be at least 2, got {n_domains}.")
         self.feature_extractor = feature_extractor
-        self.label_head = nn.Linear(n_features_out, n_outputs)
-        self.grl = GradientReversal(0.0)
-        domain_body = make_mlp(n_features_out, domain_hidden_layer_sizes, activation)
-        domain_width = (
-            domain_hidden_layer_sizes[-1] if domain_hidden_layer_sizes else n_features_out
-        )
-        if n_domain_logits is None:
-            n_domain_logits = 1 if n_domains == 2 else n_domains
-        self.domain_head = nn.Sequential(domain_body, nn.Linear(domain_width, n_domain_logits))
+        self.label_head = label_head
+        for name, head in (heads or {}).items():
+            self.add_module(name, head)
 
     def forward(self, X):
         """Return the label head's output for ``X``."""
         return self.label_head(self.feature_extractor(X))
 
-    def forward_train(self, X, n_source):
-        """Return the source rows' label outputs and the domain logits of all rows.
-
-        Parameters
-        ----------
-        X : torch.Tensor
-            The step's rows: ``n_source`` labeled source rows first, then
-            the target rows.
-        n_source : int
-            Number of source rows; ``len(X)`` trains source-only.
-
-        Returns
-        -------
-        label_output : torch.Tensor of shape (n_source, n_outputs)
-        domain_logits : torch.Tensor or None
-            Of shape ``(len(X),)`` with two domains (logit of "target"), of
-            shape ``(len(X), n_domains)`` with more; computed through the
-            gradient reversal layer. ``None`` without target rows.
-        """
-        if n_source == len(X):
-            return self.forward(X), None
-        features = self.feature_extractor(X)
-        label_output = self.label_head(features[:n_source])
-        domain_logits = self.domain_head(self.grl(features))
-        if domain_logits.shape[1] == 1:
-            domain_logits = domain_logits.squeeze(1)
-        return label_output, domain_logits
-
 
 def build_module(
     n_features,
     n_outputs,
+    objective,
     *,
     hidden_layer_sizes,
     activation,
     dropout,
     domain_hidden_layer_sizes,
     feature_extractor=None,
-    n_domains=2,
-    n_domain_logits=None,
+    n_source_domains=1,
+    n_target_domains=1,
+    multi_domain_head="softmax",
 ):
-    """Build a :class:`DANNModule` from an estimator's parameters.
+    """Build a :class:`DANNModule` from an estimator's parameters and its objective.
 
     The feature extractor is the MLP of ``hidden_layer_sizes``, a deep copy
     of a ``feature_extractor`` module (the caller's is never trained) or
     the module a ``feature_extractor(n_features)`` factory returns. Its
-    output width is probed with two rows of zeros.
+    output width is probed with two rows of zeros. The label head is built
+    next, then the objective's heads (:meth:`Objective.make_heads`).
 
     Returns
     -------
@@ -193,36 +140,17 @@ def build_module(
                 f"returning one; the callable returned {type(extractor).__name__}."
             )
     n_features_out = output_width(extractor, n_features)
-    domain_sizes = layer_sizes(
-        domain_hidden_layer_sizes, "domain_hidden_layer_sizes", allow_empty=True
-    )
-    return DANNModule(
-        extractor,
+    label_head = nn.Linear(n_features_out, n_outputs)
+    spec = HeadSpec(
         n_features_out,
         n_outputs,
-        domain_sizes,
+        n_source_domains,
+        n_target_domains,
+        layer_sizes(domain_hidden_layer_sizes, "domain_hidden_layer_sizes", allow_empty=True),
         activation,
-        n_domains=n_domains,
-        n_domain_logits=n_domain_logits,
+        multi_domain_head,
     )
-
-
-def domain_logit_count(multi_domain_head, n_source_domains, n_target_domains):
-    """Width of the domain head when it is not the one ``n_domains`` implies, else ``None``.
-
-    ``"per_source"`` with more than two domains gives one logit per source
-    domain, each telling that source from the single target domain.
-    """
-    if multi_domain_head != "per_source" or n_source_domains + n_target_domains <= 2:
-        return None
-    if n_target_domains == 0:
-        return None  # no target rows: no domain loss at all
-    if n_target_domains != 1:
-        raise ValueError(
-            'multi_domain_head="per_source" needs exactly one target domain; '
-            f"sample_domain has {n_target_domains}."
-        )
-    return n_source_domains
+    return DANNModule(extractor, label_head, objective.make_heads(spec))
 
 
 def layer_sizes(sizes, name, allow_empty=False):

@@ -54,20 +54,28 @@ class LabelLoss(nn.Module):
 
 
 class DANNNet(NeuralNet):
-    """skorch net running the DANN objective of Ganin & Lempitsky (eq. 9).
+    """skorch net training a network on a label loss plus an adaptation objective.
 
     Parameters
     ----------
     *args, **kwargs
         Passed to :class:`skorch.NeuralNet`. ``batch_size`` is the number of
         rows taken from each domain per step.
+    objective : skdann.objectives.Objective
+        The adaptation objective: its heads are attributes of the module,
+        and every training step adds its loss to the label loss.
     batch_seed : int
         Seed of the generator that shuffles the rows.
     """
 
-    def __init__(self, *args, batch_seed=0, **kwargs):
+    def __init__(self, *args, objective=None, batch_seed=0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.objective = objective
         self.batch_seed = batch_seed
+
+    def initialize(self):
+        self.objective.reset_state()
+        return super().initialize()
 
     def get_default_callbacks(self):
         # skorch runs PrintLog last, after every callback that records.
@@ -82,11 +90,7 @@ class DANNNet(NeuralNet):
         ]
 
     def get_dataset(self, X, y=None):
-        if isinstance(X, DomainData):
-            return X
-        if y is not None:
-            y = torch.as_tensor(y, device=self.device)
-        return DomainData(X, y)
+        return X if isinstance(X, DomainData) else DomainData(X)
 
     def get_iterator(self, dataset, training=False):
         if training:
@@ -99,30 +103,6 @@ class DANNNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         return self.criterion_(y_pred, y_true, sample_weight)
-
-    def get_domain_loss(self, domain_logits, domain_labels, sample_weight=None, n_domains=2):
-        """Domain criterion; returns the loss and the number of correct domain guesses.
-
-        Two domains: one logit, binary cross-entropy. More: with one logit
-        per domain, a softmax (cross-entropy); with one logit per source
-        domain and a single target domain, one binary cross-entropy per
-        source, each on that source's rows and the target rows.
-        """
-        if isinstance(domain_labels, tuple):
-            labels, signs = domain_labels
-            if sample_weight is None:
-                loss = F.binary_cross_entropy_with_logits(domain_logits, labels)
-            else:
-                loss = F.binary_cross_entropy_with_logits(
-                    domain_logits, labels, weight=sample_weight
-                )
-            # A logit on the right side of 0 is a correct domain guess.
-            return loss, (domain_logits * signs > 0).sum()
-        if domain_logits.shape[1] == n_domains - 1:  # one binary head per source
-            return _per_source_domain_loss(domain_logits, domain_labels, sample_weight)
-        losses = F.cross_entropy(domain_logits, domain_labels, reduction="none")
-        loss = losses.mean() if sample_weight is None else (losses * sample_weight).mean()
-        return loss, (domain_logits.argmax(dim=1) == domain_labels).sum()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one epoch; a training epoch skips skorch's per-step bookkeeping when it can.
@@ -193,34 +173,47 @@ class DANNNet(NeuralNet):
         return on_begin, on_end
 
     def train_step_single(self, batch, **fit_params):
+        """One step: the label loss on the labeled rows plus the objective's loss."""
         if not self.module_.training:  # switching every step costs a module walk
             self.module_.train()
-        X, targets = batch
-        class_logits, domain_logits = self.module_.forward_train(X, targets.n_source)
+        X, step = batch
+        features = self.module_.feature_extractor(X)
+        label_output = self.module_.label_head(features[step.label_rows])
         label_loss = self.get_loss(
-            class_logits, targets.y_source, training=True, sample_weight=targets.source_weight
+            label_output, step.y, training=True, sample_weight=step.label_weight
         )
-        if domain_logits is None:
+        terms = None
+        if step.has_target:
+            terms = self.objective.adaptation_loss(self.module_, features, step)
+        if terms is None:
             loss = label_loss
-            domain_loss = torch.zeros((), device=label_loss.device)
-            domain_correct = torch.zeros((), device=label_loss.device)
+            zero = torch.zeros((), device=label_loss.device)
+            domain_loss = domain_correct = zero
             n_domain = 0
         else:
-            domain_loss, domain_correct = self.get_domain_loss(
-                domain_logits, targets.domain_labels, targets.domain_weight, targets.n_domains
-            )
-            loss = label_loss + domain_loss
-            n_domain = len(domain_logits)
+            loss = label_loss + terms.loss
+            domain_loss, domain_correct, n_domain = terms[1:]
         loss.backward()
         return {
             "loss": loss,
-            "y_pred": class_logits,
+            "y_pred": label_output,
             "label_loss": label_loss.detach(),
             "domain_loss": domain_loss.detach(),
             "domain_correct": domain_correct.detach(),
-            "n_source": targets.n_source,
+            "n_source": step.n_labeled,
             "n_domain": n_domain,
         }
+
+
+def release_init_module(net):
+    """Drop the module the net was built from; the trained one is ``net.module_``.
+
+    They are the same object, but skorch maps only ``module_`` (not
+    ``module``) to the CPU when unpickling, so a net fitted on a GPU would
+    not load without one. Fitted and loaded nets both go through this.
+    """
+    net.module = None
+    return net
 
 
 # Callbacks the fast epoch loop may call directly, and optimizers it may step
@@ -228,20 +221,3 @@ class DANNNet(NeuralNet):
 _OWN_STEP_CALLBACKS = (StepSchedule, DomainMetrics)
 _DIRECT_STEP_OPTIMIZERS = (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW)
 
-
-def _per_source_domain_loss(domain_logits, domain_labels, sample_weight):
-    """Binary losses of "source s or target?" on source s's rows and the target rows."""
-    n_sources = domain_logits.shape[1]
-    is_target = domain_labels == n_sources
-    heads = torch.arange(n_sources, device=domain_logits.device)
-    # Row i counts for head s when it is a target row or a row of source s.
-    counts = is_target[:, None] | (domain_labels[:, None] == heads[None, :])
-    targets = is_target[:, None].expand_as(domain_logits).to(domain_logits.dtype)
-    losses = F.binary_cross_entropy_with_logits(domain_logits, targets, reduction="none")
-    weights = counts.to(domain_logits.dtype)
-    if sample_weight is not None:
-        weights = weights * sample_weight[:, None]
-    loss = (losses * weights).sum() / counts.sum()
-    correct = ((domain_logits > 0) == is_target[:, None]) & counts
-    per_row = correct.sum(dim=1).to(domain_logits.dtype) / counts.sum(dim=1)
-    return loss, per_row.sum()

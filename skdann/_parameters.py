@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .objectives import OBJECTIVES, Objective
 from .schedules import ADVERSARIAL_SCHEDULES, LEARNING_RATE_SCHEDULES
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
@@ -36,4 +37,5 @@ SHARED_PARAMETER_CONSTRAINTS = {
     "verbose": ["verbose"],
     "callbacks": [None, list],
     "multi_domain_head": [StrOptions({"softmax", "per_source"})],
+    "objective": [StrOptions(set(OBJECTIVES)), Objective],
 }

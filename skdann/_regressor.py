@@ -10,7 +10,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import select_labeled, target_mask
+from ._domains import target_mask
 from ._net import LabelLoss
 
 
@@ -113,6 +113,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         verbose=0,
         callbacks=None,
         multi_domain_head="softmax",
+        objective="dann",
         loss="squared_error",
         huber_delta=1.0,
     ):
@@ -140,6 +141,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
             verbose=verbose,
             callbacks=callbacks,
             multi_domain_head=multi_domain_head,
+            objective=objective,
         )
         self.loss = loss
         self.huber_delta = huber_delta
@@ -148,6 +150,8 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+    _private_fitted = (*BaseDANN._private_fitted, "_y_ndim")
 
     def _marker_name(self):
         return "NaN"
@@ -229,35 +233,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         y += self.target_mean_
         return y.ravel() if self._y_ndim == 1 else y
 
-    def score(self, X, y, sample_weight=None):
-        """Return R² on the labeled rows.
+    score = BaseDANN.score  # not the mixin's: the markers and labeled target rows count
 
-        Rows whose ``y`` is NaN (target rows, whose targets are unknown) are
-        ignored, so the score of a stacked validation fold is R² on its
-        source rows. For another metric on the labeled rows in a grid
-        search, use :func:`skdann.metrics.labeled_scorer`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to predict.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True targets; NaN marks rows to ignore.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        float
-            R² of ``predict(X)`` on the rows whose ``y`` is not NaN
-            (uniform average over outputs).
-        """
-        y = np.asarray(y, dtype=np.float64)
-        labeled = ~target_mask(y, regression=True)
-        if not labeled.any():
-            raise ValueError("score needs labeled rows, but every row of y is NaN (target).")
-        if not labeled.all():
-            X, y = select_labeled(X, labeled), y[labeled]
-            if sample_weight is not None:
-                sample_weight = np.asarray(sample_weight)[labeled]
-        return r2_score(y, self.predict(X), sample_weight=sample_weight)
+    def _metric(self, y, y_pred, sample_weight):
+        return r2_score(y, y_pred, sample_weight=sample_weight)

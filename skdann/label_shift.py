@@ -28,8 +28,9 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from ._batches import DomainData
+from ._inference import PREDICT_BATCH_SIZE, SequentialBatches, fill_by_chunks
 from ._module import accepts_csr
-from ._sparse import SparseRows
 
 __all__ = [
     "ClassRatioEstimator",
@@ -202,8 +203,7 @@ class ClassRatioEstimator(Callback):
             self.first_tv_, self.first_proportions_ = self.tv_, self.proportions_
 
     def on_train_end(self, net, **kwargs):
-        if self.train_data_ is not None:
-            self.train_data_.class_ratio = None  # the fitted model keeps no training state
+        net.objective.class_ratio_ = None  # the fitted model keeps no training state
         self.train_data_ = None
         # The warning reads the first epoch's estimate: alignment itself pulls the target's
         # predictions towards the source's class proportions, so a plain DANN's last estimate
@@ -225,18 +225,20 @@ class ClassRatioEstimator(Callback):
 
     def _estimate(self, net):
         data = self.train_data_
-        if data is None or data.X_target is None:
+        if data is None or data.n_domains <= data.n_source_domains:
             return
         source_rows, target_rows = self._estimate_rows(data)
-        source_proba = _predict(net, data.X_source, source_rows)
-        target_proba = _predict(net, data.X_target, target_rows)
+        source_proba = _predict(net, data.X, source_rows)
+        target_proba = _predict(net, data.X, target_rows)
         if not (np.isfinite(source_proba).all() and np.isfinite(target_proba).all()):
             return  # diverged weights: the divergence guard reports it at the end of training
-        all_labels = data.y_source.cpu().numpy()
+        all_labels = data.y[torch.as_tensor(data.source_rows(), device=data.y.device)]
+        all_labels = all_labels.cpu().numpy()
         n_classes = source_proba.shape[1]
         source_prior = np.bincount(all_labels, minlength=n_classes) / len(all_labels)
+        source_labels = data.y[torch.as_tensor(source_rows, device=data.y.device)].cpu().numpy()
         proportions = estimate_target_proportions(
-            source_proba, all_labels[source_rows], target_proba, method=self.method
+            source_proba, source_labels, target_proba, method=self.method
         )
         seen = source_prior > 0
         ratio = np.zeros(n_classes)
@@ -247,15 +249,18 @@ class ClassRatioEstimator(Callback):
         net.history.record("class_ratio", ratio.round(6).tolist())
         net.history.record("label_shift_tv", self.tv_)
         if self.reweight:
-            device = data.y_source.device
-            data.class_ratio = torch.as_tensor(ratio, dtype=torch.float32, device=device)
+            device = data.y.device
+            net.objective.class_ratio_ = torch.as_tensor(ratio, dtype=torch.float32, device=device)
 
     def _estimate_rows(self, data):
+        """Indices into ``data.X`` of the source and target rows the estimates predict."""
         if self._rows is None:
             rng = np.random.default_rng(self.seed)
+            source = data.source_rows()
+            target = np.setdiff1d(data.row_indices(), source)
             self._rows = tuple(
-                np.sort(rng.choice(n, min(n, ESTIMATE_ROWS), replace=False))
-                for n in (len(data.X_source), len(data.X_target))
+                np.sort(rng.choice(rows, min(len(rows), ESTIMATE_ROWS), replace=False))
+                for rows in (source, target)
             )
         return self._rows
 
@@ -266,13 +271,12 @@ def _predict(net, X, rows):
     was_training = module.training
     module.eval()
     # Sparse rows go to a network that multiplies them as CSR batches, never densified.
-    as_csr = isinstance(X, SparseRows) and accepts_csr(module)
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(rows), 4096):
-            index = torch.as_tensor(rows[start : start + 4096], device=net.device)
-            batch = X.csr(index) if as_csr else X[index]
-            out.append(torch.softmax(module(batch), dim=1).cpu().numpy())
-    if was_training:
-        module.train()
-    return np.concatenate(out).astype(float)
+    batches = SequentialBatches(
+        DomainData(X, rows=rows), PREDICT_BATCH_SIZE, net.device, accepts_csr(module)
+    )
+    outputs = (torch.softmax(module(chunk), dim=1) for chunk, _ in batches)
+    try:
+        return fill_by_chunks(outputs, len(rows))
+    finally:
+        if was_training:
+            module.train()

@@ -104,8 +104,10 @@ class StepSchedule(Callback):
 
     Notes
     -----
-    The net's module must expose the gradient reversal layer as
-    ``module_.grl``. The values in force at the end of each epoch are
+    The adaptation weight goes to the net's objective
+    (``net.objective.adaptation_weight_``), which applies it: as the
+    gradient reversal layer's coefficient for an adversarial objective, as
+    the weight of its loss otherwise. The values in force at the end of each epoch are
     recorded in the history as ``adversarial_weight`` and ``learning_rate``.
     """
 
@@ -143,7 +145,7 @@ class StepSchedule(Callback):
         p = min(self.step_ / max(self.total_steps_, 1), 1.0)
         lam = self.adversarial_weight * float(self.adversarial_factor_(p))
         lr = net.lr * float(self.learning_rate_factor_(p))
-        net.module_.grl.lambda_ = lam
+        net.objective.adaptation_weight_ = lam
         for group in net.optimizer_.param_groups:
             group["lr"] = lr
         self.current_adversarial_weight_ = lam

@@ -308,7 +308,7 @@ CLASSIFIER_CASES = [
         _fit_classifier(y=np.tile([-1, 1], 15)),
         ValueError,
         "y contains the label -1, which marks target rows, and X_target was given too: with "
-        "X_target, y must hold source labels only.",
+        "X_target, y must hold source labels only (labels of target rows go in y_target).",
     ),
     Case(
         "Source labels of one class",
@@ -440,14 +440,6 @@ CLASSIFIER_CASES = [
         ValueError,
         "1 rows have a positive (source) sample_domain but a target marker in y (first at "
         "row 59); source rows need labels.",
-    ),
-    Case(
-        "A target (negative) ``sample_domain`` on a labeled row",
-        "classifier",
-        _fit_stacked(sample_domain=np.where(np.arange(60) == 0, -1, SAMPLE_DOMAIN)),
-        ValueError,
-        "1 rows have a negative (target) sample_domain but a label in y (first at row 0); "
-        "mark target rows in y too, e.g. y[sample_domain < 0] = -1 (NaN for a regressor).",
     ),
     Case(
         "A ``sample_domain`` id on a single row",

@@ -9,7 +9,9 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from skdann import DANNClassifier
-from skdann._batches import BalancedDomainBatches, DomainData
+from skdann._batches import BalancedDomainBatches
+from skdann.objectives import DANN
+from tests._domain_data import domain_data
 from skdann.label_shift import (
     LabelShiftWarning,
     estimate_target_proportions,
@@ -77,13 +79,14 @@ def test_estimation_rejects_mismatched_inputs():
 def test_class_ratio_weights_each_source_rows_domain_loss():
     X = torch.arange(16, dtype=torch.float32).reshape(8, 2)
     y = torch.tensor([0, 1, 0, 1, 0, 1, 0, 1])
-    data = DomainData(X, y, X + 100)
-    data.class_ratio = torch.tensor([0.5, 3.0])
+    data = domain_data(X, y, X + 100)
+    objective = DANN().reset_state()
+    objective.class_ratio_ = torch.tensor([0.5, 3.0])
     batches = BalancedDomainBatches(data, 4, torch.Generator().manual_seed(0))
-    for X_step, targets in batches:
+    for X_step, step in batches:
         labels = y[(X_step[:4, 0] / 2).long()]  # row i holds (2i, 2i + 1)
-        expected = torch.cat([data.class_ratio[labels], torch.ones(4)])
-        torch.testing.assert_close(targets.domain_weight, expected)
+        expected = torch.cat([objective.class_ratio_[labels], torch.ones(4)])
+        torch.testing.assert_close(objective._domain_weight(step, None), expected)
 
 
 def _label_shifted_task(seed=0):

@@ -21,8 +21,10 @@ from hypothesis.extra import numpy as hnp
 from skorch.callbacks import Callback
 
 import skdann._net
+from tests._domain_data import domain_data
 from skdann import DANNClassifier, DANNRegressor, stack_domains, target_mask
-from skdann._batches import BalancedDomainBatches, DomainData
+from skdann._batches import BalancedDomainBatches
+from skdann.objectives.dann import domain_labels
 from skdann.schedules import ganin_adversarial_factor, ganin_learning_rate_factor
 
 
@@ -185,12 +187,12 @@ def test_every_step_takes_batch_size_rows_from_every_domain(layout, batch_size, 
     X_target = torch.tensor(
         np.c_[10_000 + np.arange(n_target), 100 + target_domain], dtype=torch.float32
     )
-    data = DomainData(
+    data = domain_data(
         X_source,
         torch.arange(n_source),  # the label of a source row is its id
         X_target if n_target else None,
-        source_domain if len(source_sizes) > 1 else None,
-        target_domain if len(target_sizes) > 1 else None,
+        source_domain,
+        target_domain,
         torch.arange(n_source, dtype=torch.float32) + 1 if weighted else None,
         torch.arange(n_target, dtype=torch.float32) + 1 if weighted and n_target else None,
     )
@@ -207,9 +209,9 @@ def test_every_step_takes_batch_size_rows_from_every_domain(layout, batch_size, 
         assert targets.n_source == batch_size * k_source
         ids = X_step[:, 0].long()
         # Labels and weights belong to the step's source rows, in the same order.
-        torch.testing.assert_close(targets.y_source, ids[: targets.n_source])
+        torch.testing.assert_close(targets.y, ids[: targets.n_source])
         if weighted:
-            torch.testing.assert_close(targets.source_weight, ids[: targets.n_source] + 1.0)
+            torch.testing.assert_close(targets.label_weight, ids[: targets.n_source] + 1.0)
         for index, (side, k) in enumerate(groups):
             block = X_step[index * batch_size : (index + 1) * batch_size]
             expected_code = k if side == "source" else 100 + k
@@ -235,16 +237,20 @@ def test_every_step_takes_batch_size_rows_from_every_domain(layout, batch_size, 
 
 
 def _check_domain_labels(targets, k_source, k_target, batch_size):
+    assert targets.n_domains == k_source + k_target
     if k_target == 0:
-        assert targets.domain_labels is None and targets.domain_weight is None
+        assert targets.domain_weight is None
         return
     per_domain = np.repeat(np.arange(k_source + k_target), batch_size)
+    labels = domain_labels(
+        targets.n_domains, batch_size, targets.n_source, torch.device("cpu"), torch.float32
+    )
     if k_source + k_target == 2:
-        labels, signs = targets.domain_labels
+        labels, signs = labels
         np.testing.assert_array_equal(labels.numpy(), per_domain)
         np.testing.assert_array_equal(signs.numpy(), 2.0 * per_domain - 1.0)
     else:
-        np.testing.assert_array_equal(targets.domain_labels.numpy(), per_domain)
+        np.testing.assert_array_equal(labels.numpy(), per_domain)
 
 
 # --- schedules ------------------------------------------------------------------------
