@@ -8,6 +8,7 @@ marked and encoded, and which label criterion trains them.
 """
 
 import dataclasses
+import threading
 import warnings
 
 import numpy as np
@@ -21,21 +22,25 @@ from sklearn.base import (
 )
 from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import ProgressBar
 
-from ._batches import DomainData, SourceHoldout, side_weights, to_tensor
-from ._callbacks import BestWeightsEarlyStopping, copy_callbacks
+from ._assembly import make_module, make_net
+from ._batches import DomainData, side_weights, to_tensor
 from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
-from ._domains import select_labeled, split_sample_weight
+from ._domains import split_sample_weight
 from ._fit_rows import fit_rows
 from ._inference import fill_by_chunks
-from ._module import accepts_csr, build_module
-from ._net import DANNNet, release_init_module
-from ._parameters import OPTIMIZERS, SHARED_PARAMETER_CONSTRAINTS
+from ._module import accepts_csr, seed_dropout
+from ._net import TrainingInterrupted, release_init_module
+from ._parameters import SHARED_PARAMETER_CONSTRAINTS
+from ._scoring import LabeledScoreMixin
 from .objectives import resolve_objective
 
+_INIT_LOCK = threading.Lock()
 
-class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+
+class BaseDANN(
+    LabeledScoreMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Base class of the DANN estimators; use a subclass.
 
     Subclasses implement ``_check_targets``, ``_target_mask``,
@@ -149,11 +154,13 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         previous = {k: v for k, v in vars(self).items() if self._is_fitted_attribute(k)}
         try:
             return self._fit(X, y, X_target, y_target, sample_domain, sample_weight)
-        except BaseException:
+        except BaseException as exc:
             # Never leave a half-fitted estimator in place of a fitted one.
             for key in [k for k in vars(self) if self._is_fitted_attribute(k)]:
                 delattr(self, key)
             vars(self).update(previous)
+            if isinstance(exc, TrainingInterrupted):
+                raise KeyboardInterrupt from exc  # Ctrl-C stops the caller, as in sklearn
             raise
 
     def _fit(self, X, y, X_target, y_target, sample_domain, sample_weight):
@@ -194,13 +201,14 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             y_all = np.zeros((len(is_target), *y_encoded.shape[1:]), dtype=y_encoded.dtype)
             y_all[rows.labeled] = y_encoded
             weight = side_weights(source_weight, target_weight, is_target)
+            weight = None if weight is None else torch.tensor(weight, dtype=torch.float32)
             data = DomainData(
                 to_tensor(rows.X, device),
                 torch.as_tensor(y_all, device=device),
                 None if rows.labeled.all() else rows.labeled,
                 rows.domain,
                 rows.n_source_domains,
-                None if weight is None else torch.as_tensor(weight, dtype=torch.float32).to(device),
+                None if weight is None else weight.to(device),
                 weighted_labels=source_weight is not None
                 or (target_weight is not None and not rows.labeled[is_target].all()),
             )
@@ -213,128 +221,27 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     def _train(self, data, n_features, device, seed, stratify):
         """Build the module and the net, seeded, and train them on ``data``."""
+        # torch's global generator is shared by every thread: the module is built from
+        # it under a lock, and training draws from generators of its own (batches, the
+        # MLP's dropout), so fits in several threads are each reproducible. The global
+        # generator stays seeded for a custom extractor's own random layers.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
-            module = self._make_module(n_features)
+            with _INIT_LOCK:
+                torch.manual_seed(seed)
+                module = seed_dropout(make_module(self, n_features), seed)
             # Sparse rows go to the built-in MLP as CSR tensors: its first layer
             # multiplies them without densifying (benchmarks/sparse.py measured it).
             if accepts_csr(module):
                 data = dataclasses.replace(data, csr_steps=True)
             has_target = data.n_domains > data.n_source_domains
-            net = self._build_net(module, device, seed, has_target, stratify)
+            net = make_net(self, module, device, seed, has_target, stratify)
             net.fit(data, None)
         release_init_module(net)
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         self._n_features_out = module.label_head.in_features
-
-    def _make_module(self, n_features):
-        """Build the module from the parameters, the fitted outputs, domains and objective."""
-        return build_module(
-            n_features,
-            self._n_outputs(),
-            self.objective_,
-            hidden_layer_sizes=self.hidden_layer_sizes,
-            activation=self.activation,
-            dropout=self.dropout,
-            domain_hidden_layer_sizes=self.domain_hidden_layer_sizes,
-            feature_extractor=self.feature_extractor,
-            n_source_domains=self.n_source_domains_,
-            n_target_domains=self.n_domains_ - self.n_source_domains_,
-            multi_domain_head=self.multi_domain_head,
-        )
-
-    def _build_net(self, module, device, seed, has_target, stratify=None, training=True):
-        """The skorch net around ``module``; ``training=False`` for inference only."""
-        callbacks = []
-        train_split = None
-        if training and self.early_stopping:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    BestWeightsEarlyStopping(
-                        patience=self.n_iter_no_change,
-                        threshold=self.tol,
-                        threshold_mode="abs",
-                        load_best=True,
-                    ),
-                )
-            )
-            train_split = SourceHoldout(self.validation_fraction, seed, stratify)
-        if training:
-            callbacks += self._extra_callbacks(seed, has_target)
-            callbacks += copy_callbacks(self.callbacks)
-        if training and self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar(batches_per_epoch="count")))
-        optimizer_kwargs = {"weight_decay": self.alpha}
-        if self.solver == "sgd":
-            optimizer_kwargs["momentum"] = self.momentum
-        criterion, criterion_kwargs = self._label_criterion()
-        return DANNNet(
-            module,
-            criterion=criterion,
-            optimizer=OPTIMIZERS[self.solver],
-            lr=self.learning_rate_init,
-            max_epochs=self.max_iter,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=int(self.verbose > 0),
-            objective=self.objective_,
-            batch_seed=seed,
-            callbacks__schedule__adversarial_weight=self.adversarial_weight,
-            callbacks__schedule__adversarial_schedule=self.adversarial_schedule,
-            callbacks__schedule__learning_rate_schedule=self.learning_rate_schedule,
-            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-        )
-
-    def score(self, X, y, sample_weight=None, sample_domain=None):
-        """Return the estimator's metric (accuracy or R²) on the labeled rows.
-
-        Rows marked in ``y`` (target rows, whose labels are unknown) are
-        ignored, so the score of a stacked validation fold is the metric on
-        its source rows. When ``sample_domain`` is given and some target rows
-        carry labels, only those labeled target rows are scored (the
-        estimate of target performance; with routed metadata a search
-        passes each fold's ``sample_domain``). To measure target
-        performance directly, pass target rows with their true labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to predict.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True targets; the target marker (``-1``, NaN) on rows to ignore.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-        sample_domain : array-like of int of shape (n_samples,), default=None
-            Domain ids of the rows (negative: target); ``None`` scores every
-            labeled row.
-
-        Returns
-        -------
-        float
-            The metric of ``predict(X)`` on the scored rows.
-        """
-        y = np.asarray(y, dtype=np.float64) if is_regressor(self) else np.asarray(y)
-        labeled = ~self._target_mask(y)
-        if not labeled.any():
-            raise ValueError(
-                f"score needs labeled rows, but every row of y is {self._marker_name()} (target)."
-            )
-        if sample_domain is not None:
-            labeled_target = labeled & (np.asarray(sample_domain) < 0)
-            if labeled_target.any():
-                labeled = labeled_target
-        if not labeled.all():
-            X, y = select_labeled(X, labeled), y[labeled]
-            if sample_weight is not None:
-                sample_weight = np.asarray(sample_weight)[labeled]
-        return self._metric(y, self.predict(X), sample_weight)
 
     def label_shift_reweights(self):
         """Whether the domain loss is weighted by estimated class ratios (IWDAN)."""
@@ -448,5 +355,3 @@ class BaseDANN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 "to the next model yourself."
             )
         return self.fit(X, y, X_target, **fit_params).transform(X)
-
-

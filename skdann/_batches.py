@@ -261,12 +261,12 @@ class SourceHoldout:
     def __call__(self, dataset, y=None, **fit_params):
         source = dataset.source_rows()
         try:
-            train, valid = train_test_split(
+            _, valid = train_test_split(
                 source, test_size=self.fraction, random_state=self.seed, stratify=self.stratify
             )
         except ValueError:
             # A class too small to stratify: fall back to a plain random split.
-            train, valid = train_test_split(source, test_size=self.fraction, random_state=self.seed)
+            _, valid = train_test_split(source, test_size=self.fraction, random_state=self.seed)
         valid = np.sort(valid)
         keep = np.setdiff1d(dataset.row_indices(), valid, assume_unique=True)
         return dataset.subset(keep), dataset.subset(valid).source_only()

@@ -16,6 +16,7 @@ from ._base import BaseDANN
 from ._docstrings import fill_parameters
 from ._domains import target_mask
 from ._net import LabelLoss
+from ._scoring import LabeledScoreMixin
 from .label_shift import ClassRatioEstimator
 
 
@@ -302,7 +303,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         index = self._forward(X, reduce=functools.partial(torch.argmax, dim=1))
         return self.classes_[index]
 
-    score = BaseDANN.score  # not the mixin's: the markers and labeled target rows count
+    score = LabeledScoreMixin.score  # not the mixin's: markers and labeled target rows count
 
     def _metric(self, y, y_pred, sample_weight):
         return accuracy_score(y, y_pred, sample_weight=sample_weight)

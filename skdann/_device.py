@@ -3,7 +3,6 @@
 import contextlib
 
 import numpy as np
-
 import torch
 
 
@@ -84,10 +83,8 @@ def _sides(is_target):
 
 
 def _sizes(X, is_target):
-    names = ("source", "target")
-    return ", ".join(
-        f"{name} {_describe(X, rows)}" for name, rows in zip(names, _sides(is_target))
-    )
+    sides = zip(("source", "target"), _sides(is_target), strict=False)
+    return ", ".join(f"{name} {_describe(X, rows)}" for name, rows in sides)
 
 
 def _nnz(X, rows):

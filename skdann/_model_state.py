@@ -12,6 +12,7 @@ import torch
 from sklearn.base import is_regressor
 from skorch.history import History
 
+from ._assembly import make_module, make_net
 from ._classifier import DANNClassifier
 from ._net import release_init_module
 from ._regressor import DANNRegressor
@@ -37,7 +38,8 @@ def encode_params(est):
         elif name == "device":
             value = str(value)
         elif isinstance(value, Objective):
-            value = encode_objective(value)
+            params[name] = encode_objective(value)  # already JSON data
+            continue
         try:
             params[name] = plain(value)
         except TypeError as exc:
@@ -141,9 +143,9 @@ def rebuild(path, config, weights, feature_extractor):
         params = decode_params(cls, config["params"], feature_extractor)
         est = decode_fitted(cls(**params), config["fitted"])
         with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
-            module = est._make_module(est.n_features_in_)
+            module = make_module(est, est.n_features_in_)
             has_target = est.n_domains_ > est.n_source_domains_
-            net = est._build_net(module, "cpu", 0, has_target, training=False).initialize()
+            net = make_net(est, module, "cpu", 0, has_target, training=False).initialize()
         release_init_module(net)
         net.history = History([{**row, "batches": []} for row in config["history"]])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:

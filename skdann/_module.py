@@ -34,6 +34,38 @@ class SparseInputLinear(nn.Linear):
         return torch.addmm(self.bias, input, self.weight.t())
 
 
+class SeededDropout(nn.Dropout):
+    """``nn.Dropout`` whose masks come from its own generator, not torch's global one.
+
+    Fits in several threads of one process (joblib's threading backend, Dask
+    workers with several threads) share torch's global generator, so masks
+    drawn from it depend on how the threads interleave. Each layer here
+    draws from a generator seeded by :func:`seed_dropout` (from the fit's
+    ``random_state``), created on the first batch's device. Unseeded, it is
+    ``nn.Dropout``. State-dict keys are ``nn.Dropout``'s (it has none).
+    """
+
+    seed = None
+
+    def forward(self, input):
+        if not self.training or self.p == 0 or self.seed is None:
+            return super().forward(input)
+        generators = self.__dict__.setdefault("_generators", {})
+        if input.device not in generators:
+            generators[input.device] = torch.Generator(input.device).manual_seed(self.seed)
+        keep = torch.empty_like(input).bernoulli_(1.0 - self.p, generator=generators[input.device])
+        return input * keep / (1.0 - self.p)
+
+
+def seed_dropout(module, seed):
+    """Give every :class:`SeededDropout` of ``module`` its own seed derived from ``seed``."""
+    layers = [m for m in module.modules() if isinstance(m, SeededDropout)]
+    for index, layer in enumerate(layers):
+        layer.seed = int(seed) * 1009 + index
+        layer.__dict__.pop("_generators", None)
+    return module
+
+
 def make_mlp(n_inputs, hidden_layer_sizes, activation="relu", dropout=0.0, sparse_input=False):
     """Build a multilayer perceptron of ``Linear -> activation [-> Dropout]`` blocks.
 
@@ -63,7 +95,7 @@ def make_mlp(n_inputs, hidden_layer_sizes, activation="relu", dropout=0.0, spars
         linear = SparseInputLinear if sparse_input and index == 0 else nn.Linear
         layers += [linear(width, size), _ACTIVATIONS[activation]()]
         if dropout > 0:
-            layers.append(nn.Dropout(dropout))
+            layers.append(SeededDropout(dropout))
         width = size
     return nn.Sequential(*layers)
 

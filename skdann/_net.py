@@ -53,6 +53,10 @@ class LabelLoss(nn.Module):
         return (losses * sample_weight).mean()
 
 
+class TrainingInterrupted(Exception):
+    """A ``KeyboardInterrupt`` during training, carried past skorch's handler."""
+
+
 class DANNNet(NeuralNet):
     """skorch net training a network on a label loss plus an adaptation objective.
 
@@ -89,6 +93,19 @@ class DANNNet(NeuralNet):
             ("print_log", PlainPrintLog()),
         ]
 
+    def fit_loop(self, *args, **kwargs):
+        """skorch's training loop, but Ctrl-C stops the caller.
+
+        skorch's ``partial_fit`` swallows ``KeyboardInterrupt`` and returns a
+        half-trained net as if it had finished. It is re-raised here as
+        :class:`TrainingInterrupted`, which skorch lets through; the estimator
+        restores its previous fitted state and raises ``KeyboardInterrupt``.
+        """
+        try:
+            return super().fit_loop(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise TrainingInterrupted("training was interrupted (Ctrl-C)") from exc
+
     def get_dataset(self, X, y=None):
         return X if isinstance(X, DomainData) else DomainData(X)
 
@@ -117,6 +134,17 @@ class DANNNet(NeuralNet):
         (on a GPU with one read-back for the epoch). The history is the
         same as skorch's. With any other per-step callback (a progress bar,
         gradient clipping, a user's own), skorch's loop runs unchanged.
+
+        This overrides a documented hook but reproduces skorch's epoch, so
+        it depends on three things skorch does not promise: the private
+        list ``self._optimizers`` of the net's optimizer names, that
+        ``NeuralNet.on_batch_begin`` does nothing but ``history.new_batch()``
+        (the public ``History`` method called here instead), and the names
+        of the batch entries (``{prefix}_loss``, ``{prefix}_batch_size``,
+        ``{prefix}_batch_count``). ``tests/test_scale.py`` checks that this
+        loop and skorch's train the same model with the same history; CI
+        runs it against the oldest skorch ``pyproject.toml`` accepts
+        (``.ci/floors``) and the newest (the main test run).
         """
         listeners = self._own_step_listeners() if training else None
         if (
@@ -220,4 +248,3 @@ def release_init_module(net):
 # without a closure.
 _OWN_STEP_CALLBACKS = (StepSchedule, DomainMetrics)
 _DIRECT_STEP_OPTIMIZERS = (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW)
-

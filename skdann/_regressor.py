@@ -12,6 +12,7 @@ from ._base import BaseDANN
 from ._docstrings import fill_parameters
 from ._domains import target_mask
 from ._net import LabelLoss
+from ._scoring import LabeledScoreMixin
 
 
 @fill_parameters
@@ -233,7 +234,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         y += self.target_mean_
         return y.ravel() if self._y_ndim == 1 else y
 
-    score = BaseDANN.score  # not the mixin's: the markers and labeled target rows count
+    score = LabeledScoreMixin.score  # not the mixin's: markers and labeled target rows count
 
     def _metric(self, y, y_pred, sample_weight):
         return r2_score(y, y_pred, sample_weight=sample_weight)

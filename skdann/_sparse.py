@@ -39,11 +39,6 @@ class SparseRows:
     def __len__(self):
         return self.shape[0]
 
-    @property
-    def nbytes(self):
-        """Bytes held on the device."""
-        return sum(t.numel() * t.element_size() for t in (self.crow, self.col, self.values))
-
     def __getitem__(self, rows):
         """Return the rows at ``rows`` (a 1-D int64 tensor) as a dense float32 tensor."""
         lengths, columns, values, row_of_entry = self._entries(rows)
@@ -73,16 +68,6 @@ class SparseRows:
         offset = torch.arange(total, device=self.device) - first_entry[row_of_entry]
         positions = starts[row_of_entry] + offset
         return lengths, self.col[positions], self.values[positions], row_of_entry
-
-    def subset(self, rows):
-        """Return the rows at ``rows`` (a sorted ``ndarray``) as a new ``SparseRows``."""
-        import scipy.sparse as sp
-
-        crow = self.crow.cpu().numpy()
-        matrix = sp.csr_matrix(
-            (self.values.cpu().numpy(), self.col.cpu().numpy(), crow), shape=self.shape
-        )
-        return SparseRows(matrix[rows], self.device)
 
 
 def stack_csr(parts, n_features, device):

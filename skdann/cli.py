@@ -253,8 +253,16 @@ def run_info(args):
     lines.append(f"saved with: {versions}")
     lines.append("parameters:")
     for name, value in config["params"].items():
-        lines.append(f"  {name} = {tuple(value) if isinstance(value, list) else value!r}")
+        lines.append(f"  {name} = {_setting_text(value)}")
     print("\n".join(lines))
+
+
+def _setting_text(value):
+    """A stored parameter as Python-like text; an objective as ``Name(param=value, ...)``."""
+    if isinstance(value, dict) and "objective" in value:
+        params = ", ".join(f"{k}={_setting_text(v)}" for k, v in value["params"].items())
+        return f"{value['objective']}({params})"
+    return repr(tuple(value) if isinstance(value, list) else value)
 
 
 def _parse_settings(settings, estimator_class):

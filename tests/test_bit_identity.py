@@ -9,7 +9,13 @@ with one torch thread, so the float arithmetic is reproducible. History:
   passed this test against it unchanged;
 - rewritten when the last training step became topped up to ``batch_size``
   rows per domain (an intended change: it alters every case whose largest
-  domain is not a multiple of ``batch_size``).
+  domain is not a multiple of ``batch_size``);
+- passed unchanged through the objective seam (``skdann/objectives``, the
+  immutable ``DomainData``); then only ``dropout_adam_constant`` was
+  rewritten, when the MLP's dropout started drawing its masks from a
+  generator of its own per layer (``SeededDropout``) instead of torch's
+  global one, so fits in several threads are each reproducible (an intended
+  change: every case with dropout differs).
 """
 
 from pathlib import Path

@@ -109,6 +109,16 @@ def test_predict_evaluate_and_info(tables, model, capsys):
     assert columns == {"numeric": ["size", "weight"], "categorical": ["colour", "grade"]}
 
 
+def test_the_objective_is_settable_and_shown(tables, capsys):
+    path = tables / "cdan.skdann"
+    argv = _fit_args(tables / "source.csv", tables / "target.csv", "label", path)
+    code, _, _ = _run(capsys, *argv, "--drop", "id,amount", *FAST, "--set", "objective=cdan+e")
+    assert code == 0
+    assert load(path)[-1].objective_.entropy_conditioning is True
+    code, out, _ = _run(capsys, "info", path)
+    assert code == 0 and "  objective = 'cdan+e'\n" in out
+
+
 @pytest.mark.parametrize(
     "labels, task",
     [

@@ -10,13 +10,13 @@ from sklearn.linear_model import LogisticRegression
 
 from skdann import DANNClassifier
 from skdann._batches import BalancedDomainBatches
-from skdann.objectives import DANN
-from tests._domain_data import domain_data
 from skdann.label_shift import (
     LabelShiftWarning,
     estimate_target_proportions,
     total_variation,
 )
+from skdann.objectives import DANN
+from tests._domain_data import domain_data
 
 TRUE_TARGET = np.array([0.6, 0.3, 0.1])
 

@@ -21,11 +21,11 @@ from hypothesis.extra import numpy as hnp
 from skorch.callbacks import Callback
 
 import skdann._net
-from tests._domain_data import domain_data
 from skdann import DANNClassifier, DANNRegressor, stack_domains, target_mask
 from skdann._batches import BalancedDomainBatches
 from skdann.objectives.dann import domain_labels
 from skdann.schedules import ganin_adversarial_factor, ganin_learning_rate_factor
+from tests._domain_data import domain_data
 
 
 def _settings(max_examples):

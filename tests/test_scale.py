@@ -111,7 +111,8 @@ def test_data_too_large_for_the_gpu_fails_before_the_copy(shifted_blobs, monkeyp
     )
     with pytest.raises(MemoryError, match=re.escape(message)):
         check_fits_on_device("cuda", np.vstack([X, X]), np.arange(2000) >= 1000)
-    check_fits_on_device("cpu", np.vstack([X, X]), np.arange(2000) >= 1000)  # the CPU is left to its allocator
+    # The CPU is left to its allocator.
+    check_fits_on_device("cpu", np.vstack([X, X]), np.arange(2000) >= 1000)
 
     # fit checks before it moves any row to the device (resolve_device is bypassed:
     # this machine need not have CUDA).

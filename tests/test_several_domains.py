@@ -28,7 +28,6 @@ def three_domains():
     return X, y, sample_domain
 
 
-
 class StepDomains(Callback):
     """Record the number of rows and the domain labels of every training step."""
 

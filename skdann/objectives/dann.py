@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._grl import GradientReversal
 from .. import _module  # make_mlp; _module imports HeadSpec from this package
+from .._grl import GradientReversal
 from ._base import AdaptationTerms, Objective, domain_rows
 
 
@@ -126,4 +126,3 @@ def per_source_domain_loss(logits, labels, weight=None):
     correct = ((logits > 0) == is_target[:, None]) & counts
     per_row = correct.sum(dim=1).to(logits.dtype) / counts.sum(dim=1)
     return loss, per_row.sum()
-
