@@ -7,10 +7,16 @@ of a few seeds' models both raises the mean score and shrinks its spread:
 see the "When does DANN help?" page.
 """
 
+import numbers
+
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._domains import target_mask
@@ -26,10 +32,14 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
     member; the members are fitted on the same data. A classifier ensemble
     averages the members' class probabilities, a regressor ensemble their
     predictions. It takes the stacked form of ``fit`` (target rows marked in
-    ``y``) and the three-argument form, so it goes into pipelines and
+    ``y``) and, over a DANN estimator, the three-argument form (a pipeline
+    takes the stacked form only), so it goes into pipelines and
     searches like its members, and the label-free scorers of
     :mod:`skdann.metrics` score it (``transform`` concatenates the members'
-    features, for deep embedded validation).
+    features, for deep embedded validation). Under scikit-learn's metadata
+    routing it requests what its estimator requests (a DANN estimator's
+    ``sample_domain``) and passes it to every member; ``predict_proba``
+    exists only when the estimator has it.
 
     Parameters
     ----------
@@ -88,8 +98,17 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
         -------
         self : object
         """
-        if not isinstance(self.n_seeds, int | np.integer) or self.n_seeds < 1:
-            raise ValueError(f"n_seeds must be a positive integer, got {self.n_seeds!r}.")
+        n_seeds = self.n_seeds
+        if not isinstance(n_seeds, numbers.Integral) or isinstance(n_seeds, bool) or n_seeds < 1:
+            raise ValueError(f"n_seeds must be a positive integer, got {n_seeds!r}.")
+        if X_target is not None and isinstance(self.estimator, Pipeline):
+            raise ValueError(
+                "SeedEnsemble over a Pipeline takes the stacked form only (a Pipeline's fit has "
+                "no X_target): X, y = skdann.stack_domains(X_source, y_source, X_target), then "
+                "fit(X, y)."
+            )
+        if get_config()["enable_metadata_routing"]:
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_seeds)]
         members = []
@@ -111,6 +130,19 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
             self.n_features_in_ = members[0].n_features_in_
         return self
 
+    def get_metadata_routing(self):
+        """Route ``fit``'s metadata (``sample_domain``, ``sample_weight``) to the members.
+
+        Returns
+        -------
+        MetadataRouter
+            What the estimator's ``fit`` requests, for every member.
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        mapping = MethodMapping().add(caller="fit", callee="fit")
+        return router.add(estimator=self.estimator, method_mapping=mapping)
+
+    @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
     def predict_proba(self, X):
         """Mean of the members' class probabilities."""
         check_is_fitted(self)
