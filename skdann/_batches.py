@@ -273,8 +273,17 @@ def _device_of(X):
 
 
 def weights_tensor(weights, device):
+    """Weights normalised to mean 1, as float32 on ``device``.
+
+    Divided by their maximum first, in float64, so that weights near the
+    float limits (1e308 everywhere) neither overflow the mean nor vanish.
+    """
     if weights is None:
         return None
+    weights = np.asarray(weights, dtype=np.float64)
+    peak = weights.max()
+    if peak > 0:
+        weights = weights / peak
     return torch.as_tensor(weights / weights.mean(), dtype=torch.float32, device=device)
 
 

@@ -59,6 +59,19 @@ def select_labeled(X, mask):
     return [row for row, keep in zip(X, mask, strict=True) if keep]
 
 
+def check_score_weight(sample_weight, n_rows):
+    """``sample_weight`` of ``score`` as an array of one weight per row, or None."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight)
+    if weights.shape != (n_rows,):
+        raise ValueError(
+            f"sample_weight must hold one weight per row of X: got shape {weights.shape} "
+            f"for {n_rows} rows."
+        )
+    return weights
+
+
 def _is_target_value(value):
     if isinstance(value, str):
         return value == str(TARGET_LABEL)

@@ -10,7 +10,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import select_labeled, target_mask
+from ._domains import check_score_weight, select_labeled, target_mask
 from ._net import LabelLoss
 
 
@@ -166,6 +166,10 @@ class DANNRegressor(RegressorMixin, BaseDANN):
                     f"DANNRegressor needs numeric targets; y has dtype {y.dtype}."
                 ) from exc
         y = y.astype(np.float64)
+        if y.ndim not in (1, 2):
+            raise ValueError(
+                f"y must be 1-D, or 2-D of shape (n_samples, n_outputs); got shape {y.shape}."
+            )
         if np.isinf(y).any():
             raise ValueError(
                 "y contains infinite values; only NaN is allowed in y, where it marks target rows."
@@ -197,10 +201,15 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         self._y_ndim = y_source.ndim
         y_2d = y_source.reshape(len(y_source), -1)
         self.n_outputs_ = y_2d.shape[1]
-        self.target_mean_ = y_2d.mean(axis=0)
-        scale = y_2d.std(axis=0)
-        self.target_scale_ = np.where(scale > 0, scale, 1.0)
-        return ((y_2d - self.target_mean_) / self.target_scale_).astype(np.float32)
+        # In units of each output's largest magnitude: sums and squares of targets
+        # near the float limits (1e200, 1e-300) neither overflow nor underflow.
+        unit = np.abs(y_2d).max(axis=0)
+        unit = np.where(unit > 0, unit, 1.0)
+        y_unit = y_2d / unit
+        mean, scale = y_unit.mean(axis=0), y_unit.std(axis=0)
+        self.target_mean_ = mean * unit
+        self.target_scale_ = np.where(scale > 0, scale * unit, 1.0)  # a constant output: 1
+        return ((y_unit - mean) / np.where(scale > 0, scale, 1.0)).astype(np.float32)
 
     def _n_outputs(self):
         return self.n_outputs_
@@ -253,6 +262,13 @@ class DANNRegressor(RegressorMixin, BaseDANN):
             (uniform average over outputs).
         """
         y = np.asarray(y, dtype=np.float64)
+        sample_weight = check_score_weight(sample_weight, len(y))
+        missing = np.isnan(y)
+        if missing.ndim == 2 and (missing.any(axis=1) & ~missing.all(axis=1)).any():
+            raise ValueError(
+                "y has rows where some outputs are NaN and others are not; NaN marks a "
+                "target row only when all of its outputs are NaN."
+            )
         labeled = ~target_mask(y, regression=True)
         if not labeled.any():
             raise ValueError("score needs labeled rows, but every row of y is NaN (target).")

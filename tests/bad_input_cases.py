@@ -20,10 +20,12 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skdann import DANNClassifier, DANNRegressor, stack_domains
+from skdann.ensemble import SeedEnsemble
 from skdann.metrics import labeled_scorer, prediction_entropy_scorer
 from skdann.model_selection import DomainStratifiedKFold
 
@@ -38,8 +40,7 @@ class Case(NamedTuple):
     title : str
         The bad input, in words (reStructuredText inline markup allowed).
     estimator : str
-        Where it is caught, a key of ``CATEGORIES``: ``"classifier"``,
-        ``"regressor"``, ``"stack_domains"``, ``"scorer"`` or ``"splitter"``.
+        Where it is caught, a key of ``CATEGORIES``.
     call : callable
         Performs the bad call, with no arguments.
     exception : type
@@ -69,6 +70,7 @@ CATEGORIES = {
     "stack_domains": "stack_domains",
     "scorer": "Scorers (skdann.metrics)",
     "splitter": "DomainStratifiedKFold",
+    "ensemble": "SeedEnsemble",
 }
 """Section title of each ``Case.estimator`` value, in page order."""
 
@@ -126,6 +128,12 @@ def fitted_frame_classifier():
 def fitted_regressor():
     """A tiny regressor fitted on arrays."""
     return _reg().fit(X_SOURCE, Y_REG, X_TARGET)
+
+
+@functools.cache
+def fitted_regressor_2d():
+    """A tiny regressor with two outputs, fitted on arrays."""
+    return _reg().fit(X_SOURCE, np.c_[Y_REG, -Y_REG], X_TARGET)
 
 
 def _fit_classifier(X=X_SOURCE, y=Y_SOURCE, X_target=X_TARGET, **params):
@@ -403,6 +411,58 @@ CLASSIFIER_CASES = [
         "class_weight names labels that are not among the source classes [0, 1]: ['7'].",
     ),
     Case(
+        "A negative weight in ``class_weight``",
+        "classifier",
+        _fit_classifier(class_weight={0: -1.0, 1: 1.0}),
+        ValueError,
+        "class_weight must hold finite, non-negative weights; class 0 has -1.0.",
+    ),
+    Case(
+        "NaN in ``class_weight``",
+        "classifier",
+        _fit_classifier(class_weight={0: 1.0, 1: np.nan}),
+        ValueError,
+        "class_weight must hold finite, non-negative weights; class 1 has nan.",
+    ),
+    Case(
+        "``class_weight`` zero for every class",
+        "classifier",
+        _fit_classifier(class_weight={0: 0.0, 1: 0.0}),
+        ValueError,
+        "class_weight is zero for every class of the source rows: nothing to learn from.",
+    ),
+    Case(
+        "NaN as the target marker in ``y`` (the regressor's marker)",
+        "classifier",
+        _fit_classifier(
+            y=np.where(Y_STACKED == -1, np.nan, Y_STACKED), X=X_STACKED, X_target=None
+        ),
+        ValueError,
+        "y contains 30 missing labels (NaN or None); DANNClassifier marks target rows with -1 "
+        "(NaN marks them for DANNRegressor only): set y[missing] = -1, or use "
+        "stack_domains(X_source, y_source, X_target).",
+    ),
+    Case(
+        "``None`` as the target marker in ``y``",
+        "classifier",
+        _fit_classifier(
+            y=np.array([None if v == -1 else v for v in Y_STACKED], dtype=object),
+            X=X_STACKED,
+            X_target=None,
+        ),
+        ValueError,
+        "y contains 30 missing labels (NaN or None); DANNClassifier marks target rows with -1 "
+        "(NaN marks them for DANNRegressor only): set y[missing] = -1, or use "
+        "stack_domains(X_source, y_source, X_target).",
+    ),
+    Case(
+        "``score`` with ``sample_weight`` of the wrong length",
+        "classifier",
+        lambda: fitted_classifier().score(X_STACKED, Y_STACKED, sample_weight=np.ones(5)),
+        ValueError,
+        "sample_weight must hold one weight per row of X: got shape (5,) for 60 rows.",
+    ),
+    Case(
         "``sample_domain`` with the 3-argument form",
         "classifier",
         lambda: _clf().fit(X_SOURCE, Y_SOURCE, X_TARGET, sample_domain=SAMPLE_DOMAIN[:30]),
@@ -654,6 +714,28 @@ REGRESSOR_CASES = [
         "source-only, without the adversarial loss.",
     ),
     Case(
+        "3-D ``y``",
+        "regressor",
+        _fit_regressor(y=np.ones((30, 2, 2))),
+        ValueError,
+        "y must be 1-D, or 2-D of shape (n_samples, n_outputs); got shape (30, 2, 2).",
+    ),
+    Case(
+        "``score`` with a row of ``y`` partly NaN",
+        "regressor",
+        lambda: fitted_regressor_2d().score(X_TARGET, np.c_[np.r_[np.nan, Y_REG[1:]], Y_REG]),
+        ValueError,
+        "y has rows where some outputs are NaN and others are not; NaN marks a target row "
+        "only when all of its outputs are NaN.",
+    ),
+    Case(
+        "``score`` with ``sample_weight`` of the wrong length",
+        "regressor",
+        lambda: fitted_regressor().score(X_SOURCE, Y_REG, sample_weight=np.ones(29)),
+        ValueError,
+        "sample_weight must hold one weight per row of X: got shape (29,) for 30 rows.",
+    ),
+    Case(
         "``score`` with every row of ``y`` NaN",
         "regressor",
         lambda: fitted_regressor().score(X_TARGET, np.full(30, np.nan)),
@@ -780,13 +862,34 @@ SPLITTER_CASES = [
     ),
 ]
 
+ENSEMBLE_CASES = [
+    Case(
+        "``n_seeds=True`` (a bool is not a number of seeds)",
+        "ensemble",
+        lambda: SeedEnsemble(_clf(), n_seeds=True).fit(X_SOURCE, Y_SOURCE, X_TARGET),
+        ValueError,
+        "n_seeds must be a positive integer, got True.",
+    ),
+    Case(
+        "A ``Pipeline`` in the three-argument form",
+        "ensemble",
+        lambda: SeedEnsemble(make_pipeline(StandardScaler(), _clf()), n_seeds=2).fit(
+            X_SOURCE, Y_SOURCE, X_TARGET
+        ),
+        ValueError,
+        "SeedEnsemble over a Pipeline takes the stacked form only (a Pipeline's fit has no "
+        "X_target): X, y = skdann.stack_domains(X_source, y_source, X_target), then fit(X, y).",
+    ),
+]
+
 CASES = sorted(
     CLASSIFIER_CASES
     + PARAMETER_CASES
     + REGRESSOR_CASES
     + STACK_DOMAINS_CASES
     + SCORER_CASES
-    + SPLITTER_CASES,
+    + SPLITTER_CASES
+    + ENSEMBLE_CASES,
     key=lambda case: list(CATEGORIES).index(case.estimator),
 )
 """All cases, grouped by ``Case.estimator`` in the order of ``CATEGORIES``."""
