@@ -26,6 +26,7 @@ from skorch.callbacks import Callback
 
 from skdann import DANNClassifier, DANNRegressor, stack_domains
 from skdann.ensemble import SeedEnsemble
+from skdann.label_shift import estimate_target_proportions, total_variation
 from skdann.metrics import labeled_scorer, prediction_entropy_scorer
 from skdann.model_selection import DomainStratifiedKFold
 
@@ -71,6 +72,7 @@ CATEGORIES = {
     "scorer": "Scorers (skdann.metrics)",
     "splitter": "DomainStratifiedKFold",
     "ensemble": "SeedEnsemble",
+    "label_shift": "Label shift (skdann.label_shift)",
 }
 """Section title of each ``Case.estimator`` value, in page order."""
 
@@ -882,6 +884,78 @@ ENSEMBLE_CASES = [
     ),
 ]
 
+_P = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]])
+_LABELS = np.array([0, 1, 0, 1])
+_HINT = "encode them first, e.g. with LabelEncoder (the order of the probabilities' columns)."
+
+
+def _estimate(source_proba=_P, labels=_LABELS, target_proba=_P, method="em"):
+    return lambda: estimate_target_proportions(source_proba, labels, target_proba, method)
+
+
+LABEL_SHIFT_CASES = [
+    Case(
+        "NaN in the probabilities (``estimate_target_proportions``)",
+        "label_shift",
+        _estimate(target_proba=_with(_P, 1, 0, np.nan)),
+        ValueError,
+        "target_proba contains NaN or infinite values; check the classifier that produced it.",
+    ),
+    Case(
+        "No target rows",
+        "label_shift",
+        _estimate(target_proba=_P[:0]),
+        ValueError,
+        "target_proba has no rows: the estimate needs source and target rows.",
+    ),
+    Case(
+        "1-D probabilities",
+        "label_shift",
+        _estimate(source_proba=_P[:, 1]),
+        ValueError,
+        "source_proba must be 2-D, one row of class probabilities per row (n_rows, n_classes), "
+        "as predict_proba returns; got shape (4,).",
+    ),
+    Case(
+        "String labels",
+        "label_shift",
+        _estimate(labels=np.array(["no", "yes", "no", "yes"])),
+        ValueError,
+        f"source_labels must be class indices 0 .. 1, got dtype <U3; {_HINT}",
+    ),
+    Case(
+        "A label out of range",
+        "label_shift",
+        _estimate(labels=np.array([0, 1, 2, 1])),
+        ValueError,
+        "source_labels must be class indices 0 .. 1 (one per column of the probabilities); got "
+        f"2; {_HINT}",
+    ),
+    Case(
+        "A negative label (the target marker ``-1``)",
+        "label_shift",
+        _estimate(labels=np.array([0, 1, -1, 1])),
+        ValueError,
+        "source_labels must be class indices 0 .. 1 (one per column of the probabilities); got "
+        f"-1; {_HINT}",
+    ),
+    Case(
+        "Labels and probabilities of different lengths",
+        "label_shift",
+        _estimate(labels=_LABELS[:3]),
+        ValueError,
+        "source_labels has 3 rows and source_proba 4.",
+    ),
+    Case(
+        "``total_variation`` of distributions of different lengths",
+        "label_shift",
+        lambda: total_variation([0.5, 0.5], [0.2, 0.3, 0.5]),
+        ValueError,
+        "total_variation compares two distributions over the same classes (1-D, same length); "
+        "got shapes (2,) and (3,).",
+    ),
+]
+
 CASES = sorted(
     CLASSIFIER_CASES
     + PARAMETER_CASES
@@ -889,7 +963,8 @@ CASES = sorted(
     + STACK_DOMAINS_CASES
     + SCORER_CASES
     + SPLITTER_CASES
-    + ENSEMBLE_CASES,
+    + ENSEMBLE_CASES
+    + LABEL_SHIFT_CASES,
     key=lambda case: list(CATEGORIES).index(case.estimator),
 )
 """All cases, grouped by ``Case.estimator`` in the order of ``CATEGORIES``."""
