@@ -14,7 +14,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import check_score_weight, select_labeled, target_mask
+from ._domains import check_numeric_columns, check_score_weight, select_labeled, target_mask
 from ._net import LabelLoss
 from .label_shift import ClassRatioEstimator
 
@@ -199,6 +199,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         self.label_shift_warning = label_shift_warning
 
     def _check_targets(self, X, y):
+        check_numeric_columns(X, "X")
         if y is not None:
             _refuse_missing_markers(y)
         return validate_data(

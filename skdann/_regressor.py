@@ -10,7 +10,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import check_score_weight, select_labeled, target_mask
+from ._domains import check_numeric_columns, check_score_weight, select_labeled, target_mask
 from ._net import LabelLoss
 
 
@@ -153,6 +153,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         return "NaN"
 
     def _check_targets(self, X, y):
+        check_numeric_columns(X, "X")
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."

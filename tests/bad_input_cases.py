@@ -11,6 +11,7 @@ test calls them (importing this module fits nothing).
 """
 
 import functools
+import importlib.util
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -29,6 +30,7 @@ from skdann.ensemble import SeedEnsemble
 from skdann.label_shift import estimate_target_proportions, total_variation
 from skdann.metrics import labeled_scorer, prediction_entropy_scorer
 from skdann.model_selection import DomainStratifiedKFold
+from skdann.plotting import FeatureEmbeddingDisplay
 
 __all__ = ["CASES", "CATEGORIES", "Case"]
 
@@ -73,6 +75,7 @@ CATEGORIES = {
     "splitter": "DomainStratifiedKFold",
     "ensemble": "SeedEnsemble",
     "label_shift": "Label shift (skdann.label_shift)",
+    "plots": "Plots (skdann.plotting)",
 }
 """Section title of each ``Case.estimator`` value, in page order."""
 
@@ -138,6 +141,12 @@ def fitted_regressor_2d():
     return _reg().fit(X_SOURCE, np.c_[Y_REG, -Y_REG], X_TARGET)
 
 
+def _text_frame(X=X_SOURCE):
+    frame = _frame(X).astype({"b": object})
+    frame.loc[3, "b"] = "abc"
+    return frame
+
+
 def _fit_classifier(X=X_SOURCE, y=Y_SOURCE, X_target=X_TARGET, **params):
     return lambda: _clf(**params).fit(X, y, X_target)
 
@@ -186,6 +195,7 @@ _ADVICE = (
 _ONE_CLASS = (
     "The source labels contain only one class ({}); DANNClassifier needs at least two classes."
 )
+_NO_MATPLOTLIB = None if importlib.util.find_spec("matplotlib") else "matplotlib is not installed"
 _CUDA_SKIP = "CUDA is available on this machine" if torch.cuda.is_available() else None
 
 
@@ -287,6 +297,32 @@ CLASSIFIER_CASES = [
         _fit_classifier(X=_frame(X_SOURCE), X_target=_frame(X_TARGET)[["b", "a", "c", "d"]]),
         ValueError,
         "X_target's columns differ from X's (same names in another order).",
+    ),
+    Case(
+        "A DataFrame ``X`` with a text column",
+        "classifier",
+        _fit_classifier(X=_text_frame()),
+        ValueError,
+        "X column 'b' holds text ('abc' in row 3); DANN estimators take numbers: encode it "
+        "first, e.g. with OneHotEncoder in a ColumnTransformer before the estimator in a "
+        "Pipeline.",
+    ),
+    Case(
+        "A DataFrame ``X_target`` with a text column",
+        "classifier",
+        _fit_classifier(X=_frame(X_SOURCE), X_target=_text_frame(X_TARGET)),
+        ValueError,
+        "X_target column 'b' holds text ('abc' in row 3); DANN estimators take numbers: encode "
+        "it first, e.g. with OneHotEncoder in a ColumnTransformer before the estimator in a "
+        "Pipeline.",
+    ),
+    Case(
+        "A DataFrame ``X`` with an array ``X_target`` (a warning)",
+        "classifier",
+        _fit_classifier(X=_frame(X_SOURCE), X_target=X_TARGET),
+        UserWarning,
+        "X is a DataFrame but X_target is not: X_target's columns are matched to X's by "
+        "position, not by name. Pass both as DataFrames to have the names checked.",
     ),
     Case(
         "A DataFrame at prediction with other columns than at fit",
@@ -796,6 +832,14 @@ STACK_DOMAINS_CASES = [
         "target marker; encode them first (for example with LabelEncoder).",
     ),
     Case(
+        "A DataFrame ``X_source`` with an array ``X_target`` (a warning; the names are kept)",
+        "stack_domains",
+        lambda: stack_domains(_frame(X_SOURCE), Y_SOURCE, X_TARGET),
+        UserWarning,
+        "X is a DataFrame but X_target is not: X_target's columns are matched to X's by "
+        "position, not by name. Pass both as DataFrames to have the names checked.",
+    ),
+    Case(
         "NaN in ``y_source`` with ``regression=True``",
         "stack_domains",
         lambda: stack_domains(X_SOURCE, np.r_[np.nan, Y_REG[1:]], X_TARGET, regression=True),
@@ -847,6 +891,34 @@ SCORER_CASES = [
 
 SPLITTER_CASES = [
     Case(
+        "More folds than target rows",
+        "splitter",
+        lambda: list(DomainStratifiedKFold(5).split(X_STACKED[:34], Y_STACKED[:34])),
+        ValueError,
+        "DomainStratifiedKFold(n_splits=5) puts rows of every domain in every validation fold, "
+        "but there are only 4 target rows; use n_splits <= 4, or more rows.",
+    ),
+    Case(
+        "A ``sample_domain`` with fewer rows than folds",
+        "splitter",
+        lambda: list(
+            DomainStratifiedKFold(5).split(
+                X_STACKED, Y_STACKED, sample_domain=np.repeat([1, 2, -1], [27, 3, 30])
+            )
+        ),
+        ValueError,
+        "DomainStratifiedKFold(n_splits=5) puts rows of every domain in every validation fold, "
+        "but there are only 3 domain 2; use n_splits <= 3, or more rows.",
+    ),
+    Case(
+        "A class with fewer source rows than folds (a warning)",
+        "splitter",
+        lambda: list(DomainStratifiedKFold(3).split(X_STACKED, np.r_[5, Y_STACKED[1:]])),
+        UserWarning,
+        "Some classes have fewer source rows in a domain than n_splits=3 (class 5 of source: "
+        "1 rows); their rows cannot be spread over every fold.",
+    ),
+    Case(
         "``split`` without ``y``",
         "splitter",
         lambda: list(DomainStratifiedKFold(3).split(X_STACKED, None)),
@@ -861,6 +933,49 @@ SPLITTER_CASES = [
         ),
         ValueError,
         "sample_domain (or groups) must hold one id per row: got shape (3,) for 60 rows.",
+    ),
+]
+
+PLOT_CASES = [
+    Case(
+        "``y`` of the wrong length (``FeatureEmbeddingDisplay``)",
+        "plots",
+        lambda: FeatureEmbeddingDisplay.from_features(X_STACKED, Y_STACKED[:-1]),
+        ValueError,
+        "y has 59 rows but X has 60: give one label (or target marker) per row of X.",
+        skip_reason=_NO_MATPLOTLIB,
+    ),
+    Case(
+        "A single feature",
+        "plots",
+        lambda: FeatureEmbeddingDisplay.from_features(X_STACKED[:, :1], Y_STACKED),
+        ValueError,
+        "FeatureEmbeddingDisplay projects rows to 2-D and needs at least 2 features; the input "
+        "features have shape (60, 1). Plot a single feature with a histogram instead.",
+        skip_reason=_NO_MATPLOTLIB,
+    ),
+    Case(
+        "A model with a single learned unit",
+        "plots",
+        lambda: FeatureEmbeddingDisplay.from_estimator(
+            _clf(hidden_layer_sizes=(1,)).fit(X_STACKED, Y_STACKED), X_STACKED, Y_STACKED
+        ),
+        ValueError,
+        "FeatureEmbeddingDisplay projects rows to 2-D and needs at least 2 features; the "
+        "learned features have shape (60, 1). Plot a single feature with a histogram instead.",
+        skip_reason=_NO_MATPLOTLIB,
+    ),
+    Case(
+        "A model that is not a DANN estimator",
+        "plots",
+        lambda: FeatureEmbeddingDisplay.from_estimator(
+            LogisticRegression().fit(X_SOURCE, Y_SOURCE), X_STACKED, Y_STACKED
+        ),
+        TypeError,
+        "FeatureEmbeddingDisplay.from_estimator draws the learned features of a fitted DANN "
+        "estimator (or a Pipeline ending in one); LogisticRegression has no transform. For the "
+        "input features, use FeatureEmbeddingDisplay.from_features(X, y).",
+        skip_reason=_NO_MATPLOTLIB,
     ),
 ]
 
@@ -963,6 +1078,7 @@ CASES = sorted(
     + STACK_DOMAINS_CASES
     + SCORER_CASES
     + SPLITTER_CASES
+    + PLOT_CASES
     + ENSEMBLE_CASES
     + LABEL_SHIFT_CASES,
     key=lambda case: list(CATEGORIES).index(case.estimator),
