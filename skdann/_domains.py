@@ -140,7 +140,7 @@ def stack_domains(X_source, y_source, X_target, *, regression=False):
         raise ValueError(
             f"X_source has {_n_rows(X_source)} rows but y_source has {len(y_source)} labels."
         )
-    check_same_columns(X_source, X_target)
+    check_same_columns(X_source, X_target, numeric=False)
     check_same_n_features(_n_columns(X_source), _n_columns(X_target))
     n_target = _n_rows(X_target)
     if regression:
@@ -234,15 +234,19 @@ def check_numeric_columns(X, input_name):
             )
 
 
-def check_same_columns(X, X_target):
+def check_same_columns(X, X_target, *, numeric=True):
     """Check ``X_target``'s columns against ``X``'s.
 
     Raises a ``ValueError`` naming the columns when two DataFrames' columns
-    differ or when ``X_target`` holds a text column, and warns when only one
-    of the two is a DataFrame (its columns are then matched by position).
+    differ, and warns when only one of the two is a DataFrame (its columns
+    are then matched by position). With ``numeric=True`` (what the
+    estimators' ``fit`` needs) a text column of ``X_target`` is refused too;
+    :func:`stack_domains` passes ``numeric=False``, as its rows may go
+    through a pipeline's encoders.
     """
     columns, target_columns = getattr(X, "columns", None), getattr(X_target, "columns", None)
-    check_numeric_columns(X_target, "X_target")
+    if numeric:
+        check_numeric_columns(X_target, "X_target")
     if (columns is None) != (target_columns is None) and not sp.issparse(
         X if columns is None else X_target
     ):
