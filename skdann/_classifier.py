@@ -14,7 +14,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import target_mask
+from ._domains import check_numeric_columns, target_mask
 from ._net import LabelLoss
 from ._scoring import LabeledScoreMixin
 from .label_shift import ClassRatioEstimator
@@ -202,6 +202,9 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         self.label_shift_warning = label_shift_warning
 
     def _check_targets(self, X, y):
+        check_numeric_columns(X, "X")
+        if y is not None:
+            _refuse_missing_markers(y)
         return validate_data(
             self, X, y, accept_sparse="csr", dtype=np.float32, ensure_min_samples=1
         )
@@ -242,7 +245,22 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         per_class = compute_class_weight(
             class_weight, classes=self.classes_, y=self.classes_[y_encoded]
         )
+        bad = [
+            (label, weight)
+            for label, weight in zip(self.classes_.tolist(), per_class, strict=True)
+            if not (np.isfinite(weight) and weight >= 0)
+        ]
+        if bad:
+            label, weight = bad[0]
+            raise ValueError(
+                f"class_weight must hold finite, non-negative weights; class {label!r} has "
+                f"{float(weight)!r}."
+            )
         weights = per_class[y_encoded]
+        if not (weights if source_weight is None else weights * source_weight).any():
+            raise ValueError(
+                "class_weight is zero for every class of the source rows: nothing to learn from."
+            )
         return weights if source_weight is None else weights * source_weight
 
     def _extra_callbacks(self, seed, has_target):
@@ -307,6 +325,27 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
 
     def _metric(self, y, y_pred, sample_weight):
         return accuracy_score(y, y_pred, sample_weight=sample_weight)
+
+
+def _refuse_missing_markers(y):
+    """NaN or None in a classifier's ``y``: say that classifiers mark target rows with -1."""
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        missing = np.isnan(y)
+    elif y.dtype.kind == "O":
+        missing = np.fromiter(
+            (v is None or (isinstance(v, float) and np.isnan(v)) for v in y.ravel()),
+            dtype=bool,
+            count=y.size,
+        )
+    else:
+        return
+    if missing.any():
+        raise ValueError(
+            f"y contains {int(missing.sum())} missing labels (NaN or None); DANNClassifier "
+            "marks target rows with -1 (NaN marks them for DANNRegressor only): set "
+            "y[missing] = -1, or use stack_domains(X_source, y_source, X_target)."
+        )
 
 
 def _label_repr(label):

@@ -6,6 +6,10 @@ told apart by ``sample_domain`` (skada's convention: positive ids for
 source domains, negative ids for target domains).
 """
 
+import os
+import sys
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -57,6 +61,19 @@ def select_labeled(X, mask):
     if hasattr(X, "shape") and hasattr(X, "__getitem__"):
         return X[mask]
     return [row for row, keep in zip(X, mask, strict=True) if keep]
+
+
+def check_score_weight(sample_weight, n_rows):
+    """``sample_weight`` of ``score`` as an array of one weight per row, or None."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight)
+    if weights.shape != (n_rows,):
+        raise ValueError(
+            f"sample_weight must hold one weight per row of X: got shape {weights.shape} "
+            f"for {n_rows} rows."
+        )
+    return weights
 
 
 def _is_target_value(value):
@@ -123,7 +140,7 @@ def stack_domains(X_source, y_source, X_target, *, regression=False):
         raise ValueError(
             f"X_source has {_n_rows(X_source)} rows but y_source has {len(y_source)} labels."
         )
-    check_same_columns(X_source, X_target)
+    check_same_columns(X_source, X_target, numeric=False)
     check_same_n_features(_n_columns(X_source), _n_columns(X_target))
     n_target = _n_rows(X_target)
     if regression:
@@ -180,9 +197,67 @@ def check_same_n_features(n_source_features, n_target_features):
         )
 
 
-def check_same_columns(X, X_target):
-    """Raise a ``ValueError`` naming the columns when two DataFrames' columns differ."""
+def user_stacklevel():
+    """The ``stacklevel`` of the caller's first frame outside skdann (for ``warnings.warn``).
+
+    scikit-learn's ``fit`` wrapper (``sklearn/base.py``) is skipped too.
+    """
+    package = os.path.dirname(os.path.abspath(__file__))
+    wrapper = os.path.join("sklearn", "base.py")
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not (filename.startswith(package) or filename.endswith(wrapper)):
+            break
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def check_numeric_columns(X, input_name):
+    """Raise a ``ValueError`` naming the first column of a DataFrame that holds text."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    import pandas as pd
+
+    for column, dtype in dtypes.items():
+        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            continue
+        values = X[column]
+        bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(
+                f"{input_name} column {column!r} holds text ({values.iloc[row]!r} in row {row}); "
+                "DANN estimators take numbers: encode it first, e.g. with OneHotEncoder in a "
+                "ColumnTransformer before the estimator in a Pipeline."
+            )
+
+
+def check_same_columns(X, X_target, *, numeric=True):
+    """Check ``X_target``'s columns against ``X``'s.
+
+    Raises a ``ValueError`` naming the columns when two DataFrames' columns
+    differ, and warns when only one of the two is a DataFrame (its columns
+    are then matched by position). With ``numeric=True`` (what the
+    estimators' ``fit`` needs) a text column of ``X_target`` is refused too;
+    :func:`stack_domains` passes ``numeric=False``, as its rows may go
+    through a pipeline's encoders.
+    """
     columns, target_columns = getattr(X, "columns", None), getattr(X_target, "columns", None)
+    if numeric:
+        check_numeric_columns(X_target, "X_target")
+    if (columns is None) != (target_columns is None) and not sp.issparse(
+        X if columns is None else X_target
+    ):
+        frame, other = ("X", "X_target") if columns is not None else ("X_target", "X")
+        warnings.warn(
+            f"{frame} is a DataFrame but {other} is not: {other}'s columns are matched to "
+            f"{frame}'s by position, not by name. Pass both as DataFrames to have the "
+            "names checked.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
     if columns is None or target_columns is None or list(columns) == list(target_columns):
         return
     only_source = [c for c in columns if c not in set(target_columns)]
@@ -250,9 +325,16 @@ def _n_columns(X):
 
 
 def _stack_rows(X_source, X_target):
-    if hasattr(X_source, "iloc") and hasattr(X_target, "iloc"):
+    frames = [hasattr(X, "iloc") for X in (X_source, X_target)]
+    if any(frames) and not sp.issparse(X_source) and not sp.issparse(X_target):
         import pandas as pd
 
+        # One DataFrame and one array (warned by check_same_columns): keep the names.
+        columns = (X_source if frames[0] else X_target).columns
+        X_source, X_target = (
+            X if is_frame else pd.DataFrame(np.asarray(X), columns=columns)
+            for X, is_frame in zip((X_source, X_target), frames, strict=True)
+        )
         return pd.concat([X_source, X_target], ignore_index=True)
     if sp.issparse(X_source) or sp.issparse(X_target):
         return sp.vstack([sp.csr_matrix(X_source), sp.csr_matrix(X_target)], format="csr")

@@ -10,7 +10,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseDANN
 from ._docstrings import fill_parameters
-from ._domains import target_mask
+from ._domains import check_numeric_columns, target_mask
 from ._net import LabelLoss
 from ._scoring import LabeledScoreMixin
 
@@ -158,6 +158,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         return "NaN"
 
     def _check_targets(self, X, y):
+        check_numeric_columns(X, "X")
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -171,6 +172,10 @@ class DANNRegressor(RegressorMixin, BaseDANN):
                     f"DANNRegressor needs numeric targets; y has dtype {y.dtype}."
                 ) from exc
         y = y.astype(np.float64)
+        if y.ndim not in (1, 2):
+            raise ValueError(
+                f"y must be 1-D, or 2-D of shape (n_samples, n_outputs); got shape {y.shape}."
+            )
         if np.isinf(y).any():
             raise ValueError(
                 "y contains infinite values; only NaN is allowed in y, where it marks target rows."
@@ -202,10 +207,15 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         self._y_ndim = y_source.ndim
         y_2d = y_source.reshape(len(y_source), -1)
         self.n_outputs_ = y_2d.shape[1]
-        self.target_mean_ = y_2d.mean(axis=0)
-        scale = y_2d.std(axis=0)
-        self.target_scale_ = np.where(scale > 0, scale, 1.0)
-        return ((y_2d - self.target_mean_) / self.target_scale_).astype(np.float32)
+        # In units of each output's largest magnitude: sums and squares of targets
+        # near the float limits (1e200, 1e-300) neither overflow nor underflow.
+        unit = np.abs(y_2d).max(axis=0)
+        unit = np.where(unit > 0, unit, 1.0)
+        y_unit = y_2d / unit
+        mean, scale = y_unit.mean(axis=0), y_unit.std(axis=0)
+        self.target_mean_ = mean * unit
+        self.target_scale_ = np.where(scale > 0, scale * unit, 1.0)  # a constant output: 1
+        return ((y_unit - mean) / np.where(scale > 0, scale, 1.0)).astype(np.float32)
 
     def _n_outputs(self):
         return self.n_outputs_

@@ -1,9 +1,9 @@
 """``score`` of every skdann estimator: its metric on the labeled rows, never on markers."""
 
 import numpy as np
-from sklearn.base import is_regressor
+from sklearn.base import is_classifier
 
-from ._domains import select_labeled, target_mask
+from ._domains import check_score_weight, select_labeled, target_mask
 
 
 class LabeledScoreMixin:
@@ -47,8 +47,16 @@ class LabeledScoreMixin:
 
 def labeled_score(estimator, X, y, sample_weight=None, sample_domain=None):
     """``estimator._metric`` on the labeled rows of ``y`` (labeled target rows, when given)."""
-    regression = is_regressor(estimator)
+    regression = not is_classifier(estimator)
     y = np.asarray(y, dtype=np.float64) if regression else np.asarray(y)
+    sample_weight = check_score_weight(sample_weight, len(y))
+    if regression:
+        missing = np.isnan(y)
+        if missing.ndim == 2 and (missing.any(axis=1) & ~missing.all(axis=1)).any():
+            raise ValueError(
+                "y has rows where some outputs are NaN and others are not; NaN marks a "
+                "target row only when all of its outputs are NaN."
+            )
     labeled = ~target_mask(y, regression=regression)
     if not labeled.any():
         marker = "NaN" if regression else "-1"

@@ -30,8 +30,12 @@ MAX_CLASSES = 20
 _PARQUET = (".parquet", ".pq")
 
 
-def read_table(path):
-    """Read a CSV file, or a Parquet file (``.parquet``/``.pq``, needs pyarrow)."""
+def read_table(path, encoding="utf-8"):
+    """Read a CSV file, or a Parquet file (``.parquet``/``.pq``, needs pyarrow).
+
+    A CSV file read as a single column whose header holds ``;``, a tab or
+    ``|`` is read again with that delimiter (sniffed from the header).
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file.")
@@ -39,12 +43,31 @@ def read_table(path):
         _require_pyarrow(path)
         frame = pd.read_parquet(path)
     else:
-        try:
-            frame = pd.read_csv(path)
-        except pd.errors.EmptyDataError as exc:
-            raise ValueError(f"{path} is empty.") from exc
+        frame = _read_csv(path, encoding)
     if len(frame) == 0:
         raise ValueError(f"{path} has no rows.")
+    return frame
+
+
+def _read_csv(path, encoding, sep=","):
+    try:
+        frame = pd.read_csv(path, encoding=encoding, sep=sep)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{path} is empty.") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not {encoding} text (it holds the byte {exc.object[exc.start :][:1]!r}); "
+            "give its encoding, e.g. --encoding latin-1 or --encoding cp1252."
+        ) from exc
+    except LookupError as exc:
+        raise ValueError(f"--encoding {encoding!r} is not a known text encoding.") from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path} is not a well-formed CSV file: {exc}") from exc
+    if sep == "," and frame.shape[1] == 1:
+        header = str(frame.columns[0])
+        for delimiter in (";", "\t", "|"):
+            if delimiter in header:
+                return _read_csv(path, encoding, delimiter)
     return frame
 
 
@@ -169,6 +192,29 @@ def make_preprocessor(numeric, categorical):
         steps = make_pipeline(SimpleImputer(strategy="most_frequent"), encoder)
         transformers.append(("categorical", steps, list(categorical)))
     return ColumnTransformer(transformers)
+
+
+def numeric_columns(model):
+    """Return the columns a fitted model's preprocessor treats as numeric."""
+    first = model.steps[0][1] if isinstance(model, Pipeline) else None
+    if not isinstance(first, ColumnTransformer):
+        return []
+    return [c for name, _, cols in first.transformers_ if name == "numeric" for c in cols]
+
+
+def check_numeric(frame, columns, path):
+    """Name the first numeric column of ``frame`` that holds text, with its row and value."""
+    for column in columns:
+        if column not in frame.columns or _is_numeric(frame[column]):
+            continue
+        values = frame[column]
+        bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(
+                f"{path}: column {column!r} was numeric at fit but holds the text "
+                f"{values.iloc[row]!r} (data row {row + 1}); fix or blank that value."
+            )
 
 
 def categorical_columns(model):

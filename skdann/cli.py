@@ -21,6 +21,7 @@ one line on stderr (``skdann: error: ...``) and exit status 2.
 import argparse
 import ast
 import contextlib
+import itertools
 import os
 import sys
 
@@ -37,6 +38,8 @@ from . import DANNClassifier, DANNRegressor, __version__, demo, io, stack_domain
 
 _ESTIMATORS = {"classification": DANNClassifier, "regression": DANNRegressor}
 _NOT_SETTABLE = {"feature_extractor", "callbacks"}
+_MAX_WEIGHTS = 10**8
+"""The most weights between hidden layers ``--set`` accepts (400 MB of float32)."""
 _ERRORS = (ValueError, TypeError, OSError, ImportError, RuntimeError, ArithmeticError)
 _FIT_HELP = """\
 Columns: strings, booleans and categories in either table, and the
@@ -118,6 +121,8 @@ def build_parser():
     )
     fit.add_argument("--drop", default="", metavar="COL,...", help="columns to leave out")
     fit.add_argument("-o", "--output", required=True, help="model file to write")
+    _add_force(fit)
+    _add_encoding(fit)
     fit.set_defaults(run=run_fit)
 
     predict = commands.add_parser("predict", help="predict the rows of a table")
@@ -125,12 +130,15 @@ def build_parser():
     predict.add_argument("--input", required=True)
     predict.add_argument("-o", "--output", default="-", help="CSV or Parquet file (- = stdout)")
     predict.add_argument("--proba", action="store_true", help="add class probabilities")
+    _add_force(predict)
+    _add_encoding(predict)
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labeled table")
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--input", required=True)
     evaluate.add_argument("--label", required=True)
+    _add_encoding(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
     info = commands.add_parser("info", help="describe a model file")
@@ -142,6 +150,37 @@ def build_parser():
     return parser
 
 
+def _add_force(parser):
+    parser.add_argument(
+        "--force", action="store_true", help="let -o overwrite one of the command's input files"
+    )
+
+
+def _add_encoding(parser):
+    parser.add_argument(
+        "--encoding", default="utf-8", help="text encoding of CSV files (default utf-8)"
+    )
+
+
+def _check_output(args, *inputs):
+    """Refuse an output file that is one of the inputs, unless ``--force``."""
+    if args.force or str(args.output) == "-":
+        return
+    for flag, path in inputs:
+        if _same_file(args.output, path):
+            raise CommandError(
+                f"-o {args.output} is the {flag} file: writing it would overwrite that input. "
+                "Choose another output file, or pass --force."
+            )
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 def run_demo(args):
     """``skdann demo``: the MNIST -> optdigits table (see :mod:`skdann.demo`)."""
     demo.main(args=args)
@@ -150,6 +189,7 @@ def run_demo(args):
 def run_fit(args):
     """``skdann fit``: type the columns, fit the pipeline on both tables, save it."""
     tables = _tables()
+    _check_output(args, ("--source", args.source), ("--target", args.target))
     source, labels, target = _training_tables(args, tables)
     task = tables.infer_task(labels) if args.task == "auto" else args.task
     if args.task == "auto":
@@ -172,7 +212,8 @@ def run_fit(args):
 
 def _training_tables(args, tables):
     """Return the source features, the source labels and the target features (same columns)."""
-    source, target = tables.read_table(args.source), tables.read_table(args.target)
+    source = tables.read_table(args.source, args.encoding)
+    target = tables.read_table(args.target, args.encoding)
     if args.label not in source.columns:
         raise CommandError(f"the label column {args.label!r} is not in {args.source}.")
     if args.label in target.columns:
@@ -198,8 +239,9 @@ def _training_tables(args, tables):
 def run_predict(args):
     """``skdann predict``: write predictions (and probabilities) for a table."""
     tables = _tables()
+    _check_output(args, ("--input", args.input), ("--model", args.model))
     model = _load(args.model)
-    X = _inputs(model, tables.read_table(args.input), args.input)
+    X = _inputs(model, tables.read_table(args.input, args.encoding), args.input)
     if args.proba and not is_classifier(model):
         raise CommandError(f"--proba needs a classifier; {args.model} holds a regressor.")
     proba = model.predict_proba(X) if args.proba else None
@@ -211,7 +253,7 @@ def run_evaluate(args):
     """``skdann evaluate``: print accuracy and balanced accuracy, or R² and MAE."""
     tables = _tables()
     model = _load(args.model)
-    table = tables.read_table(args.input)
+    table = tables.read_table(args.input, args.encoding)
     if args.label not in table.columns:
         raise CommandError(f"the label column {args.label!r} is not in {args.input}.")
     task = "classification" if is_classifier(model) else "regression"
@@ -235,6 +277,16 @@ def run_evaluate(args):
 def run_info(args):
     """``skdann info``: print what a model file holds, without loading its weights."""
     config = _load(args.model, io.read_config)
+    try:
+        print(_describe(config))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise CommandError(
+            f"{args.model}: its config.json lacks or garbles {exc} (an edited file?); save "
+            "the model again."
+        ) from exc
+
+
+def _describe(config):
     fitted, pipeline, history = config["fitted"], config["pipeline"], config["history"]
     lines = [f"model: {config['estimator']}"]
     if pipeline is not None:
@@ -247,14 +299,15 @@ def run_info(args):
         lines.append(f"classes: {fitted['classes_']['values']}")
     else:
         lines.append(f"outputs: {fitted['n_outputs_']}")
-    last = f", last train_loss {history[-1]['train_loss']:.4g}" if history else ""
+    loss = history[-1].get("train_loss") if history else None
+    last = f", last train_loss {loss:.4g}" if isinstance(loss, (int, float)) else ""
     lines.append(f"epochs: {fitted['n_iter_']}{last}")
     versions = ", ".join(f"{name} {v}" for name, v in config["versions"].items())
     lines.append(f"saved with: {versions}")
     lines.append("parameters:")
     for name, value in config["params"].items():
         lines.append(f"  {name} = {_setting_text(value)}")
-    print("\n".join(lines))
+    return "\n".join(lines)
 
 
 def _setting_text(value):
@@ -273,6 +326,11 @@ def _parse_settings(settings, estimator_class):
         key = key.strip()
         if not sep or not key:
             raise CommandError(f"--set expects KEY=VALUE, got {setting!r}.")
+        if key in _NOT_SETTABLE:
+            raise CommandError(
+                f"{key} cannot be set from the command line (it takes Python objects); use "
+                "the Python API (skdann.DANNClassifier / DANNRegressor) for it."
+            )
         if key not in valid:
             raise CommandError(
                 f"unknown parameter {key!r} for {estimator_class.__name__}; "
@@ -282,8 +340,26 @@ def _parse_settings(settings, estimator_class):
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             value = text
+        if key in ("hidden_layer_sizes", "domain_hidden_layer_sizes"):
+            _check_layer_sizes(key, value)
         params[key] = value
     return params
+
+
+def _check_layer_sizes(key, value):
+    """Refuse layers whose weights alone would take more than ``_MAX_WEIGHTS`` floats."""
+    sizes = [value] if isinstance(value, int) else value
+    if not isinstance(sizes, (list, tuple)) or not all(
+        isinstance(v, int) and v > 0 for v in sizes
+    ):
+        return  # the estimator's own validation names the problem
+    weights = sum(sizes) + sum(a * b for a, b in itertools.pairwise(sizes))
+    if weights > _MAX_WEIGHTS:
+        raise CommandError(
+            f"--set {key}={value!r} makes at least {weights:,} weights ({4 * weights / 1e9:.1f} "
+            f"GB of float32, several times that to train); the command line allows up to "
+            f"{_MAX_WEIGHTS:,}. Use smaller layers, or the Python API."
+        )
 
 
 def _tables():
@@ -311,6 +387,7 @@ def _inputs(model, table, path):
             raise CommandError(f"{path} lacks columns the model was fitted on: {missing}.")
         table = table[list(names)]
     tables = _tables()
+    tables.check_numeric(table, tables.numeric_columns(model), path)
     return tables.as_categories(table, tables.categorical_columns(model))
 
 

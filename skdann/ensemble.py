@@ -7,13 +7,19 @@ of a few seeds' models both raises the mean score and shrinks its spread:
 see the "When does DANN help?" page.
 """
 
+import numbers
+
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._domains import target_mask
+from ._scoring import labeled_score
 
 __all__ = ["SeedEnsemble"]
 
@@ -26,10 +32,14 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
     member; the members are fitted on the same data. A classifier ensemble
     averages the members' class probabilities, a regressor ensemble their
     predictions. It takes the stacked form of ``fit`` (target rows marked in
-    ``y``) and the three-argument form, so it goes into pipelines and
+    ``y``) and, over a DANN estimator, the three-argument form (a pipeline
+    takes the stacked form only), so it goes into pipelines and
     searches like its members, and the label-free scorers of
     :mod:`skdann.metrics` score it (``transform`` concatenates the members'
-    features, for deep embedded validation).
+    features, for deep embedded validation). Under scikit-learn's metadata
+    routing it requests what its estimator requests (a DANN estimator's
+    ``sample_domain``) and passes it to every member; ``predict_proba``
+    exists only when the estimator has it.
 
     Parameters
     ----------
@@ -63,6 +73,8 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
     (60, 2)
     """
 
+    __metadata_request__score = {"sample_domain": True}
+
     def __init__(self, estimator, n_seeds=5, random_state=None):
         self.estimator = estimator
         self.n_seeds = n_seeds
@@ -88,8 +100,17 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
         -------
         self : object
         """
-        if not isinstance(self.n_seeds, int | np.integer) or self.n_seeds < 1:
-            raise ValueError(f"n_seeds must be a positive integer, got {self.n_seeds!r}.")
+        n_seeds = self.n_seeds
+        if not isinstance(n_seeds, numbers.Integral) or isinstance(n_seeds, bool) or n_seeds < 1:
+            raise ValueError(f"n_seeds must be a positive integer, got {n_seeds!r}.")
+        if X_target is not None and isinstance(self.estimator, Pipeline):
+            raise ValueError(
+                "SeedEnsemble over a Pipeline takes the stacked form only (a Pipeline's fit has "
+                "no X_target): X, y = skdann.stack_domains(X_source, y_source, X_target), then "
+                "fit(X, y)."
+            )
+        if get_config()["enable_metadata_routing"]:
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_seeds)]
         members = []
@@ -111,6 +132,19 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
             self.n_features_in_ = members[0].n_features_in_
         return self
 
+    def get_metadata_routing(self):
+        """Route ``fit``'s metadata (``sample_domain``, ``sample_weight``) to the members.
+
+        Returns
+        -------
+        MetadataRouter
+            What the estimator's ``fit`` requests, for every member.
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        mapping = MethodMapping().add(caller="fit", callee="fit")
+        return router.add(estimator=self.estimator, method_mapping=mapping)
+
+    @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
     def predict_proba(self, X):
         """Mean of the members' class probabilities."""
         check_is_fitted(self)
@@ -128,15 +162,14 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return np.hstack([m.transform(X) for m in self.estimators_])
 
-    def score(self, X, y, sample_weight=None):
-        """Accuracy (classifier) or R² (regressor) on the labeled rows of ``y``."""
-        y = np.asarray(y)
-        regression = not is_classifier(self)
-        labeled = ~target_mask(y, regression=regression)
-        if not labeled.any():
-            raise ValueError("score needs labeled rows; every row of y marks a target row.")
-        rows = np.flatnonzero(labeled)
-        X = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
-        weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
-        metric = r2_score if regression else accuracy_score
-        return float(metric(y[rows], self.predict(X), sample_weight=weight))
+    def score(self, X, y, sample_weight=None, sample_domain=None):
+        """Accuracy (classifier) or R² (regressor) on the labeled rows of ``y``.
+
+        As the members' ``score``: marked rows are ignored, and with
+        ``sample_domain`` only labeled target rows are scored when there are any.
+        """
+        return labeled_score(self, X, y, sample_weight, sample_domain)
+
+    def _metric(self, y, y_pred, sample_weight):
+        metric = accuracy_score if is_classifier(self) else r2_score
+        return metric(y, y_pred, sample_weight=sample_weight)

@@ -6,7 +6,7 @@ Two ways to keep a fitted model:
   otherwise trust. Unpickling a file can run any code it holds, so never
   load a pickle that travelled from someone else.
 - :func:`save` and :func:`load`: for files that travel. A model file is a
-  zip archive of three parts, none of them a pickle:
+  zip archive of four parts, none of them a pickle:
 
   ``config.json``
       The estimator's class (``DANNClassifier`` or ``DANNRegressor``, looked
@@ -22,17 +22,38 @@ Two ways to keep a fitted model:
       skops``) and loaded only when every type they use is a class from
       scikit-learn, NumPy or ``scipy.sparse``, a plain built-in type, or a
       type the caller names in ``trusted``.
+  ``checksums.json``
+      The SHA-256 of each other member. :func:`load` and :func:`read_config`
+      refuse a member whose content does not match, so a damaged file or a
+      hand-edited config (swapped ``classes_``, a changed ``alpha``) is a
+      one-line error rather than a model that predicts differently.
+
+The checksums are not a signature: anyone who edits a member on purpose can
+recompute its checksum (or drop the file back to format version 1, which had
+none), so they guard against accidents and careless edits, not an attacker.
+What protects against a hostile file is that loading runs no code: JSON,
+tensors read with ``weights_only=True``, and skops' allow-list. Files written
+in format version 1 (skdann before checksums) still load, unchecked.
+
+Before reading a member, its declared uncompressed size is compared with
+what the config describes: the weights of the built-in MLP must be about
+4 bytes per parameter, so neither a weights member that inflates to far more
+than the network holds nor a config declaring a network far larger than its
+weights is read or allocated.
 
 A loaded model predicts on the CPU (its ``device`` parameter is ``"cpu"``),
 whatever device it was fitted on. User code (a custom ``feature_extractor``,
 callable schedules, ``callbacks``) is not stored: see :func:`save`.
 """
 
+import hashlib
 import io
+import itertools
 import json
 import sys
 import warnings
 import zipfile
+import zlib
 
 import torch
 from sklearn.pipeline import Pipeline
@@ -51,8 +72,13 @@ from ._model_state import (
 
 __all__ = ["load", "read_config", "save"]
 
-FORMAT, FORMAT_VERSION = "skdann-model", 1
-_CONFIG, _PREPROCESSING = "config.json", "preprocessing.skops"
+FORMAT, FORMAT_VERSION = "skdann-model", 2
+_READS = (1, 2)  # format 1: no checksums
+_CONFIG, _PREPROCESSING, _CHECKSUMS = "config.json", "preprocessing.skops", "checksums.json"
+_MAX_CONFIG_BYTES = 64 * 2**20  # the history of a million epochs fits
+_MAX_CHECKSUMS_BYTES = 2**16
+# The built-in network's weights are float32; torch.save adds a header per tensor.
+_WEIGHT_SLACK_BYTES = 2**20
 _TRUSTED_ROOTS = ("sklearn", "numpy", "scipy.sparse")
 _TRUSTED_TEXT = "classes from scikit-learn, NumPy and scipy.sparse, plain built-in types"
 _BUILTIN_TYPES = {
@@ -120,8 +146,10 @@ def save(estimator, path):
     torch.save({k: v.detach().cpu() for k, v in est.net_.module_.state_dict().items()}, weights)
     members[WEIGHTS] = weights.getvalue()
     members[_CONFIG] = json.dumps(config, indent=1).encode("utf-8")
+    checksums = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
+    members[_CHECKSUMS] = json.dumps({"sha256": checksums}, indent=1).encode("utf-8")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in (_CONFIG, WEIGHTS, _PREPROCESSING):
+        for name in (_CONFIG, WEIGHTS, _PREPROCESSING, _CHECKSUMS):
             if name in members:
                 archive.writestr(name, members[name])
     if custom is not None:
@@ -176,7 +204,7 @@ def load(path, *, feature_extractor=None, trusted=None):
         When the file was saved with another version of skdann, torch or
         scikit-learn.
     """
-    config, members = _read_archive(path)
+    config, members = _read_archive(path, weights=True)
     current = versions()
     for name in ("skdann", "torch", "scikit-learn"):
         if config["versions"].get(name) != current[name]:
@@ -187,7 +215,13 @@ def load(path, *, feature_extractor=None, trusted=None):
                 UserWarning,
                 stacklevel=2,
             )
-    est = rebuild(path, config, members[WEIGHTS], feature_extractor)
+    try:
+        est = rebuild(path, config, members[WEIGHTS], feature_extractor)
+    except (AttributeError, KeyError, IndexError, TypeError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise ValueError(
+            f"{path}: cannot rebuild the model its config describes: {message}"
+        ) from exc
     if config["pipeline"] is None:
         return est
     steps = []
@@ -210,6 +244,9 @@ def _skops():
 def read_config(path):
     """Return the JSON config of a model file, checked, without loading the model.
 
+    Only the config member is read (and checked against its checksum); the
+    weights are neither read nor inflated.
+
     Parameters
     ----------
     path : str or path-like
@@ -224,52 +261,183 @@ def read_config(path):
     Raises
     ------
     ValueError
-        When ``path`` is not a valid model file (a pickle, a tampered archive).
+        When ``path`` is not a valid model file (a pickle, a damaged or
+        edited archive).
     """
-    return _read_archive(path)[0]
+    return _read_archive(path, weights=False)[0]
 
 
-def _read_archive(path):
-    """Return the checked config and the members of a model file."""
+def _read_archive(path, weights):
+    """Return the checked config and the members of a model file.
+
+    With ``weights=False`` only the config is read; otherwise the weights
+    (after their declared size is compared with the config) and the
+    preprocessing too. Every member read is compared with its checksum.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist()) & {_CONFIG, WEIGHTS, _PREPROCESSING}
-            members = {name: archive.read(name) for name in names}
+            return _read_members(path, archive, weights)
     except zipfile.BadZipFile as exc:
         raise ValueError(
             f"{path} is not a skdann model file (not a zip archive). skdann.io.load never "
             "unpickles; load pickle or joblib files with pickle or joblib, and only if you "
             "trust them."
         ) from exc
-    missing = [name for name in (_CONFIG, WEIGHTS) if name not in members]
+
+
+def _read_members(path, archive, weights):
+    infos = {info.filename: info for info in archive.infolist()}
+    missing = [name for name in (_CONFIG, WEIGHTS) if name not in infos]
     if missing:
         raise ValueError(NOT_A_MODEL.format(path, f"it lacks {missing}"))
+    checksums = None
+    if _CHECKSUMS in infos:
+        data = _read_member(path, archive, infos[_CHECKSUMS], _MAX_CHECKSUMS_BYTES, None)
+        checksums = _parse_checksums(path, data, infos)
+    members = {_CONFIG: _read_member(path, archive, infos[_CONFIG], _MAX_CONFIG_BYTES, checksums)}
+    config = _parse_config(path, members[_CONFIG])
+    if checksums is None and config["format_version"] >= 2:
+        raise ValueError(NOT_A_MODEL.format(path, f"it lacks {[_CHECKSUMS]}"))
+    if not weights:
+        return config, members
+    _check_training_only(path, config)
+    limit = _weights_limit(path, config, infos[WEIGHTS].file_size)
+    members[WEIGHTS] = _read_member(path, archive, infos[WEIGHTS], limit, checksums)
+    if _PREPROCESSING in infos:
+        members[_PREPROCESSING] = _read_member(
+            path, archive, infos[_PREPROCESSING], None, checksums
+        )
+    return config, members
+
+
+def _read_member(path, archive, info, limit, checksums):
+    """Read one member after checking its declared size; compare it with its checksum."""
+    if limit is not None and info.file_size > limit:
+        raise ValueError(
+            NOT_A_MODEL.format(
+                path, f"{info.filename} declares {info.file_size} bytes, more than {limit}"
+            )
+        )
     try:
-        config = json.loads(members[_CONFIG])
+        data = archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        message = f"{info.filename} is damaged ({detail}); save the model again"
+        raise ValueError(NOT_A_MODEL.format(path, message)) from exc
+    if checksums is not None and hashlib.sha256(data).hexdigest() != checksums[info.filename]:
+        raise ValueError(
+            NOT_A_MODEL.format(
+                path,
+                f"the content of {info.filename} does not match its checksum (the file was "
+                "damaged or edited); save the model again from the fitted estimator",
+            )
+        )
+    return data
+
+
+def _parse_checksums(path, data, infos):
+    try:
+        checksums = json.loads(data)["sha256"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(NOT_A_MODEL.format(path, f"bad {_CHECKSUMS}")) from exc
+    listed = {_CONFIG, WEIGHTS, _PREPROCESSING} & set(infos)
+    valid = isinstance(checksums, dict) and all(isinstance(v, str) for v in checksums.values())
+    if not valid or set(checksums) != listed:
+        message = f"{_CHECKSUMS} does not list the members of the archive ({sorted(listed)})"
+        raise ValueError(NOT_A_MODEL.format(path, message))
+    return checksums
+
+
+def _parse_config(path, data):
+    try:
+        config = json.loads(data)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting
         raise ValueError(NOT_A_MODEL.format(path, f"bad {_CONFIG}")) from exc
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(NOT_A_MODEL.format(path, f"{_CONFIG} is not skdann's"))
-    if config.get("format_version") != FORMAT_VERSION:
+    if config.get("format_version") not in _READS or type(config["format_version"]) is not int:
         raise ValueError(
             f"{path} has format version {config.get('format_version')!r}; this skdann reads "
-            f"version {FORMAT_VERSION}. Upgrade skdann."
+            f"versions {_READS[0]} to {_READS[-1]}. Upgrade skdann."
         )
     sections = {"params": dict, "fitted": dict, "history": list, "versions": dict}
     bad = [key for key, kind in sections.items() if not isinstance(config.get(key), kind)]
     if bad:
         raise ValueError(NOT_A_MODEL.format(path, f"bad {bad} in {_CONFIG}"))
+    if not all(isinstance(row, dict) for row in config["history"]):
+        raise ValueError(NOT_A_MODEL.format(path, f"bad ['history'] in {_CONFIG}"))
     if config.get("estimator") not in ESTIMATORS:
         message = f"unknown estimator {config.get('estimator')!r}"
         raise ValueError(NOT_A_MODEL.format(path, f"{message} (not in {sorted(ESTIMATORS)})"))
     config.setdefault("pipeline", None)
     config.setdefault("custom_feature_extractor", None)
-    return config, members
+    return config
+
+
+def _check_training_only(path, config):
+    """A file stores no user code: ``callbacks`` can only be empty."""
+    callbacks = config["params"].get("callbacks")
+    if callbacks not in (None, []):
+        message = f"its callbacks are {callbacks!r}; a model file stores none (null or [])"
+        raise ValueError(NOT_A_MODEL.format(path, message))
+
+
+def _sizes(value):
+    """A layer-size parameter as a list of positive ints, or None when it is not one."""
+    value = [value] if type(value) is int else value
+    if not isinstance(value, list) or not all(type(v) is int and v > 0 for v in value):
+        return None
+    return value
+
+
+def _weights_limit(path, config, declared):
+    """The most bytes the weights of the config's network can take, checked against ``declared``.
+
+    Only for the built-in MLP (a custom extractor's size is not in the
+    config): its linear layers hold at least ``4 * n_weights`` bytes, and the
+    whole network less than twice its parameters' bytes plus headers. None
+    when the sizes cannot be read (the rebuild then says what is wrong).
+    """
+    params, fitted = config["params"], config["fitted"]
+    hidden = _sizes(params.get("hidden_layer_sizes"))
+    domain = _sizes(params.get("domain_hidden_layer_sizes"))
+    inputs, logits = fitted.get("n_features_in_"), fitted.get("domain_logits")
+    if config["custom_feature_extractor"] is not None or None in (hidden, domain):
+        return None
+    if type(inputs) is not int or type(logits) is not int or inputs < 1 or logits < 1:
+        return None
+    classes = fitted.get("classes_")
+    outputs = fitted.get("n_outputs_", 1)
+    if isinstance(classes, dict) and isinstance(classes.get("values"), list):
+        outputs = len(classes["values"])
+    outputs = outputs if type(outputs) is int and outputs > 0 else 1
+    extractor = [inputs, *hidden]
+    matrices = sum(a * b for a, b in itertools.pairwise(extractor))
+    head = [hidden[-1], *domain, logits]
+    n_params = (
+        matrices
+        + sum(hidden)
+        + sum(a * b + b for a, b in itertools.pairwise(head))
+        + (hidden[-1] + 1) * outputs
+    )
+    if declared < 4 * matrices:
+        raise ValueError(
+            NOT_A_MODEL.format(
+                path,
+                f"its config describes a network of {n_params} parameters (hidden_layer_sizes "
+                f"{hidden} on {inputs} inputs), but {WEIGHTS} holds only {declared} bytes",
+            )
+        )
+    return 8 * n_params + _WEIGHT_SLACK_BYTES
 
 
 def _load_preprocessing(path, data, trusted):
     skops_io = _skops()
-    untrusted = skops_io.get_untrusted_types(data=data)
+    try:
+        untrusted = skops_io.get_untrusted_types(data=data)
+    except (zipfile.BadZipFile, zlib.error, ValueError, KeyError, EOFError) as exc:
+        message = f"{_PREPROCESSING} is not a skops file ({type(exc).__name__})"
+        raise ValueError(NOT_A_MODEL.format(path, message)) from exc
     refused = [name for name in untrusted if name not in trusted and not _is_allowed(name)]
     if refused:
         raise ValueError(

@@ -49,7 +49,13 @@ class LabelShiftWarning(UserWarning):
 
 def total_variation(p, q):
     """Total variation distance ``0.5 * sum |p - q|`` between two distributions."""
-    return float(0.5 * np.abs(np.asarray(p, dtype=float) - np.asarray(q, dtype=float)).sum())
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    if p.ndim != 1 or p.shape != q.shape:
+        raise ValueError(
+            f"total_variation compares two distributions over the same classes (1-D, same "
+            f"length); got shapes {p.shape} and {q.shape}."
+        )
+    return float(0.5 * np.abs(p - q).sum())
 
 
 def estimate_target_proportions(
@@ -88,10 +94,12 @@ def estimate_target_proportions(
     >>> estimate_target_proportions(source_proba, [0, 1, 0, 1], target_proba).round(2)
     array([0.91, 0.09])
     """
-    source_proba = np.asarray(source_proba, dtype=float)
-    target_proba = np.asarray(target_proba, dtype=float)
-    labels = np.asarray(source_labels)
+    if method not in ("em", "bbse"):
+        raise ValueError(f'method must be "em" or "bbse", got {method!r}.')
+    source_proba = _check_proba(source_proba, "source_proba")
+    target_proba = _check_proba(target_proba, "target_proba")
     n_classes = source_proba.shape[1]
+    labels = _check_labels(source_labels, n_classes)
     if target_proba.shape[1] != n_classes:
         raise ValueError(
             f"source_proba has {n_classes} classes and target_proba "
@@ -104,9 +112,52 @@ def estimate_target_proportions(
     source_prior = np.bincount(labels, minlength=n_classes) / len(labels)
     if method == "em":
         return _em(source_prior, target_proba, max_iter, tol)
-    if method == "bbse":
-        return _bbse(source_prior, source_proba, labels, target_proba)
-    raise ValueError(f'method must be "em" or "bbse", got {method!r}.')
+    return _bbse(source_prior, source_proba, labels, target_proba)
+
+
+def _check_proba(proba, name):
+    """Probabilities as a 2-D float array with rows, finite and non-negative."""
+    try:
+        proba = np.asarray(proba, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must hold numbers (class probabilities).") from exc
+    if proba.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D, one row of class probabilities per row (n_rows, "
+            f"n_classes), as predict_proba returns; got shape {proba.shape}."
+        )
+    if len(proba) == 0:
+        raise ValueError(f"{name} has no rows: the estimate needs source and target rows.")
+    if not np.isfinite(proba).all():
+        raise ValueError(
+            f"{name} contains NaN or infinite values; check the classifier that produced it."
+        )
+    if (proba < 0).any():
+        raise ValueError(f"{name} holds negative values; it must hold class probabilities.")
+    return proba
+
+
+def _check_labels(labels, n_classes):
+    """Source labels as class indices ``0 .. n_classes - 1``."""
+    labels = np.asarray(labels)
+    hint = "encode them first, e.g. with LabelEncoder (the order of the probabilities' columns)"
+    if labels.ndim != 1:
+        raise ValueError(f"source_labels must be 1-D; got shape {labels.shape}.")
+    if labels.dtype.kind == "f" and np.all(np.isfinite(labels) & (labels == np.round(labels))):
+        labels = labels.astype(np.int64)
+    if labels.dtype.kind not in "iub":
+        raise ValueError(
+            f"source_labels must be class indices 0 .. {n_classes - 1}, got dtype {labels.dtype}; "
+            f"{hint}."
+        )
+    labels = labels.astype(np.int64)
+    outside = labels[(labels < 0) | (labels >= n_classes)]
+    if len(outside):
+        raise ValueError(
+            f"source_labels must be class indices 0 .. {n_classes - 1} (one per column of the "
+            f"probabilities); got {outside[0]}; {hint}."
+        )
+    return labels
 
 
 def _em(source_prior, target_proba, max_iter, tol):

@@ -1,7 +1,10 @@
 """Cross-validation splitters that keep every domain in every fold, and search workers."""
 
+import warnings
+
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, StratifiedKFold
+from sklearn.utils.multiclass import type_of_target
 
 from ._domains import target_mask
 
@@ -21,7 +24,13 @@ class DomainStratifiedKFold(BaseCrossValidator):
     Domains are read from ``sample_domain`` (or ``groups``) when given:
     positive ids are source domains, negative ids target domains. Otherwise
     the target rows are those marked in ``y``: ``-1`` (or ``"-1"``), or NaN
-    in a float ``y`` that holds NaN (a regressor's marker).
+    in a float ``y`` that holds NaN (a regressor's marker). Continuous ``y``
+    (regression targets) is stratified by domain only, never by value.
+
+    Every domain needs at least ``n_splits`` rows (else some validation
+    folds would have none of it, and a label-free scorer could not score
+    them): fewer is an error. A class with fewer source rows than
+    ``n_splits`` in a domain gives a warning naming it.
 
     Parameters
     ----------
@@ -72,11 +81,38 @@ class DomainStratifiedKFold(BaseCrossValidator):
         train, test : ndarray
             Indices of the training and validation rows of each fold.
         """
-        strata = self._strata(y, sample_domain if sample_domain is not None else groups)
+        strata, domain_key = self._strata(
+            y, sample_domain if sample_domain is not None else groups
+        )
+        self._check_counts(strata, domain_key)
         stratified = StratifiedKFold(
             self.n_splits, shuffle=self.shuffle, random_state=self.random_state
         )
-        yield from stratified.split(np.zeros(len(strata)), strata)
+        with warnings.catch_warnings():  # _check_counts warned in skdann's words
+            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+            folds = list(stratified.split(np.zeros(len(strata)), strata))
+        yield from folds
+
+    def _check_counts(self, strata, domain_key):
+        domains, counts = np.unique(domain_key, return_counts=True)
+        for domain, count in zip(domains, counts, strict=True):
+            if count < self.n_splits:
+                name = f"{domain} rows" if domain in ("source", "target") else f"domain {domain}"
+                raise ValueError(
+                    f"DomainStratifiedKFold(n_splits={self.n_splits}) puts rows of every domain "
+                    f"in every validation fold, but there are only {count} {name}; use "
+                    f"n_splits <= {count}, or more rows."
+                )
+        values, counts = np.unique(strata, return_counts=True)
+        small = [(v, c) for v, c in zip(values, counts, strict=True) if c < self.n_splits]
+        if small and not np.array_equal(strata, domain_key):
+            listed = ", ".join(f"{_stratum_name(v)}: {c} rows" for v, c in small[:5])
+            warnings.warn(
+                f"Some classes have fewer source rows in a domain than n_splits="
+                f"{self.n_splits} ({listed}); their rows cannot be spread over every fold.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     @staticmethod
     def _strata(y, domains):
@@ -95,10 +131,24 @@ class DomainStratifiedKFold(BaseCrossValidator):
             domain_key = domains.astype(str)
         else:
             domain_key = np.where(is_target, "target", "source")
-        if regression or y.ndim > 1:
-            return domain_key
+        labeled = y[~is_target]
+        if regression or y.ndim > 1 or (len(labeled) and _is_continuous(labeled)):
+            return domain_key, domain_key
         class_key = np.where(is_target, "", y.astype(str))
-        return np.char.add(np.char.add(domain_key, "|"), class_key)
+        return np.char.add(np.char.add(domain_key, "|"), class_key), domain_key
+
+
+def _stratum_name(stratum):
+    domain, _, label = stratum.partition("|")
+    domain = domain if domain in ("source", "target") else f"domain {domain}"
+    return f"class {label} of {domain}"
+
+
+def _is_continuous(labels):
+    try:
+        return type_of_target(labels) == "continuous"
+    except ValueError:
+        return False
 
 
 def one_gpu_per_worker(gpus, threads_per_worker=1):

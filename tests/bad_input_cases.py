@@ -11,6 +11,7 @@ test calls them (importing this module fits nothing).
 """
 
 import functools
+import importlib.util
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -20,12 +21,16 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skdann import DANNClassifier, DANNRegressor, stack_domains
+from skdann.ensemble import SeedEnsemble
+from skdann.label_shift import estimate_target_proportions, total_variation
 from skdann.metrics import labeled_scorer, prediction_entropy_scorer
 from skdann.model_selection import DomainStratifiedKFold
+from skdann.plotting import FeatureEmbeddingDisplay
 
 __all__ = ["CASES", "CATEGORIES", "Case"]
 
@@ -38,8 +43,7 @@ class Case(NamedTuple):
     title : str
         The bad input, in words (reStructuredText inline markup allowed).
     estimator : str
-        Where it is caught, a key of ``CATEGORIES``: ``"classifier"``,
-        ``"regressor"``, ``"stack_domains"``, ``"scorer"`` or ``"splitter"``.
+        Where it is caught, a key of ``CATEGORIES``.
     call : callable
         Performs the bad call, with no arguments.
     exception : type
@@ -69,6 +73,9 @@ CATEGORIES = {
     "stack_domains": "stack_domains",
     "scorer": "Scorers (skdann.metrics)",
     "splitter": "DomainStratifiedKFold",
+    "ensemble": "SeedEnsemble",
+    "label_shift": "Label shift (skdann.label_shift)",
+    "plots": "Plots (skdann.plotting)",
 }
 """Section title of each ``Case.estimator`` value, in page order."""
 
@@ -128,6 +135,18 @@ def fitted_regressor():
     return _reg().fit(X_SOURCE, Y_REG, X_TARGET)
 
 
+@functools.cache
+def fitted_regressor_2d():
+    """A tiny regressor with two outputs, fitted on arrays."""
+    return _reg().fit(X_SOURCE, np.c_[Y_REG, -Y_REG], X_TARGET)
+
+
+def _text_frame(X=X_SOURCE):
+    frame = _frame(X).astype({"b": object})
+    frame.loc[3, "b"] = "abc"
+    return frame
+
+
 def _fit_classifier(X=X_SOURCE, y=Y_SOURCE, X_target=X_TARGET, **params):
     return lambda: _clf(**params).fit(X, y, X_target)
 
@@ -176,6 +195,7 @@ _ADVICE = (
 _ONE_CLASS = (
     "The source labels contain only one class ({}); DANNClassifier needs at least two classes."
 )
+_NO_MATPLOTLIB = None if importlib.util.find_spec("matplotlib") else "matplotlib is not installed"
 _CUDA_SKIP = "CUDA is available on this machine" if torch.cuda.is_available() else None
 
 
@@ -277,6 +297,32 @@ CLASSIFIER_CASES = [
         _fit_classifier(X=_frame(X_SOURCE), X_target=_frame(X_TARGET)[["b", "a", "c", "d"]]),
         ValueError,
         "X_target's columns differ from X's (same names in another order).",
+    ),
+    Case(
+        "A DataFrame ``X`` with a text column",
+        "classifier",
+        _fit_classifier(X=_text_frame()),
+        ValueError,
+        "X column 'b' holds text ('abc' in row 3); DANN estimators take numbers: encode it "
+        "first, e.g. with OneHotEncoder in a ColumnTransformer before the estimator in a "
+        "Pipeline.",
+    ),
+    Case(
+        "A DataFrame ``X_target`` with a text column",
+        "classifier",
+        _fit_classifier(X=_frame(X_SOURCE), X_target=_text_frame(X_TARGET)),
+        ValueError,
+        "X_target column 'b' holds text ('abc' in row 3); DANN estimators take numbers: encode "
+        "it first, e.g. with OneHotEncoder in a ColumnTransformer before the estimator in a "
+        "Pipeline.",
+    ),
+    Case(
+        "A DataFrame ``X`` with an array ``X_target`` (a warning)",
+        "classifier",
+        _fit_classifier(X=_frame(X_SOURCE), X_target=X_TARGET),
+        UserWarning,
+        "X is a DataFrame but X_target is not: X_target's columns are matched to X's by "
+        "position, not by name. Pass both as DataFrames to have the names checked.",
     ),
     Case(
         "A DataFrame at prediction with other columns than at fit",
@@ -401,6 +447,58 @@ CLASSIFIER_CASES = [
         _fit_classifier(class_weight={0: 1.0, 7: 2.0}),
         ValueError,
         "class_weight names labels that are not among the source classes [0, 1]: ['7'].",
+    ),
+    Case(
+        "A negative weight in ``class_weight``",
+        "classifier",
+        _fit_classifier(class_weight={0: -1.0, 1: 1.0}),
+        ValueError,
+        "class_weight must hold finite, non-negative weights; class 0 has -1.0.",
+    ),
+    Case(
+        "NaN in ``class_weight``",
+        "classifier",
+        _fit_classifier(class_weight={0: 1.0, 1: np.nan}),
+        ValueError,
+        "class_weight must hold finite, non-negative weights; class 1 has nan.",
+    ),
+    Case(
+        "``class_weight`` zero for every class",
+        "classifier",
+        _fit_classifier(class_weight={0: 0.0, 1: 0.0}),
+        ValueError,
+        "class_weight is zero for every class of the source rows: nothing to learn from.",
+    ),
+    Case(
+        "NaN as the target marker in ``y`` (the regressor's marker)",
+        "classifier",
+        _fit_classifier(
+            y=np.where(Y_STACKED == -1, np.nan, Y_STACKED), X=X_STACKED, X_target=None
+        ),
+        ValueError,
+        "y contains 30 missing labels (NaN or None); DANNClassifier marks target rows with -1 "
+        "(NaN marks them for DANNRegressor only): set y[missing] = -1, or use "
+        "stack_domains(X_source, y_source, X_target).",
+    ),
+    Case(
+        "``None`` as the target marker in ``y``",
+        "classifier",
+        _fit_classifier(
+            y=np.array([None if v == -1 else v for v in Y_STACKED], dtype=object),
+            X=X_STACKED,
+            X_target=None,
+        ),
+        ValueError,
+        "y contains 30 missing labels (NaN or None); DANNClassifier marks target rows with -1 "
+        "(NaN marks them for DANNRegressor only): set y[missing] = -1, or use "
+        "stack_domains(X_source, y_source, X_target).",
+    ),
+    Case(
+        "``score`` with ``sample_weight`` of the wrong length",
+        "classifier",
+        lambda: fitted_classifier().score(X_STACKED, Y_STACKED, sample_weight=np.ones(5)),
+        ValueError,
+        "sample_weight must hold one weight per row of X: got shape (5,) for 60 rows.",
     ),
     Case(
         "``sample_domain`` with the 3-argument form",
@@ -646,6 +744,28 @@ REGRESSOR_CASES = [
         "source-only, without the adversarial loss.",
     ),
     Case(
+        "3-D ``y``",
+        "regressor",
+        _fit_regressor(y=np.ones((30, 2, 2))),
+        ValueError,
+        "y must be 1-D, or 2-D of shape (n_samples, n_outputs); got shape (30, 2, 2).",
+    ),
+    Case(
+        "``score`` with a row of ``y`` partly NaN",
+        "regressor",
+        lambda: fitted_regressor_2d().score(X_TARGET, np.c_[np.r_[np.nan, Y_REG[1:]], Y_REG]),
+        ValueError,
+        "y has rows where some outputs are NaN and others are not; NaN marks a target row "
+        "only when all of its outputs are NaN.",
+    ),
+    Case(
+        "``score`` with ``sample_weight`` of the wrong length",
+        "regressor",
+        lambda: fitted_regressor().score(X_SOURCE, Y_REG, sample_weight=np.ones(29)),
+        ValueError,
+        "sample_weight must hold one weight per row of X: got shape (29,) for 30 rows.",
+    ),
+    Case(
         "``score`` with every row of ``y`` NaN",
         "regressor",
         lambda: fitted_regressor().score(X_TARGET, np.full(30, np.nan)),
@@ -704,6 +824,14 @@ STACK_DOMAINS_CASES = [
         "target marker; encode them first (for example with LabelEncoder).",
     ),
     Case(
+        "A DataFrame ``X_source`` with an array ``X_target`` (a warning; the names are kept)",
+        "stack_domains",
+        lambda: stack_domains(_frame(X_SOURCE), Y_SOURCE, X_TARGET),
+        UserWarning,
+        "X is a DataFrame but X_target is not: X_target's columns are matched to X's by "
+        "position, not by name. Pass both as DataFrames to have the names checked.",
+    ),
+    Case(
         "NaN in ``y_source`` with ``regression=True``",
         "stack_domains",
         lambda: stack_domains(X_SOURCE, np.r_[np.nan, Y_REG[1:]], X_TARGET, regression=True),
@@ -755,6 +883,34 @@ SCORER_CASES = [
 
 SPLITTER_CASES = [
     Case(
+        "More folds than target rows",
+        "splitter",
+        lambda: list(DomainStratifiedKFold(5).split(X_STACKED[:34], Y_STACKED[:34])),
+        ValueError,
+        "DomainStratifiedKFold(n_splits=5) puts rows of every domain in every validation fold, "
+        "but there are only 4 target rows; use n_splits <= 4, or more rows.",
+    ),
+    Case(
+        "A ``sample_domain`` with fewer rows than folds",
+        "splitter",
+        lambda: list(
+            DomainStratifiedKFold(5).split(
+                X_STACKED, Y_STACKED, sample_domain=np.repeat([1, 2, -1], [27, 3, 30])
+            )
+        ),
+        ValueError,
+        "DomainStratifiedKFold(n_splits=5) puts rows of every domain in every validation fold, "
+        "but there are only 3 domain 2; use n_splits <= 3, or more rows.",
+    ),
+    Case(
+        "A class with fewer source rows than folds (a warning)",
+        "splitter",
+        lambda: list(DomainStratifiedKFold(3).split(X_STACKED, np.r_[5, Y_STACKED[1:]])),
+        UserWarning,
+        "Some classes have fewer source rows in a domain than n_splits=3 (class 5 of source: "
+        "1 rows); their rows cannot be spread over every fold.",
+    ),
+    Case(
         "``split`` without ``y``",
         "splitter",
         lambda: list(DomainStratifiedKFold(3).split(X_STACKED, None)),
@@ -772,13 +928,151 @@ SPLITTER_CASES = [
     ),
 ]
 
+PLOT_CASES = [
+    Case(
+        "``y`` of the wrong length (``FeatureEmbeddingDisplay``)",
+        "plots",
+        lambda: FeatureEmbeddingDisplay.from_features(X_STACKED, Y_STACKED[:-1]),
+        ValueError,
+        "y has 59 rows but X has 60: give one label (or target marker) per row of X.",
+        skip_reason=_NO_MATPLOTLIB,
+    ),
+    Case(
+        "A single feature",
+        "plots",
+        lambda: FeatureEmbeddingDisplay.from_features(X_STACKED[:, :1], Y_STACKED),
+        ValueError,
+        "FeatureEmbeddingDisplay projects rows to 2-D and needs at least 2 features; the input "
+        "features have shape (60, 1). Plot a single feature with a histogram instead.",
+        skip_reason=_NO_MATPLOTLIB,
+    ),
+    Case(
+        "A model with a single learned unit",
+        "plots",
+        lambda: FeatureEmbeddingDisplay.from_estimator(
+            _clf(hidden_layer_sizes=(1,)).fit(X_STACKED, Y_STACKED), X_STACKED, Y_STACKED
+        ),
+        ValueError,
+        "FeatureEmbeddingDisplay projects rows to 2-D and needs at least 2 features; the "
+        "learned features have shape (60, 1). Plot a single feature with a histogram instead.",
+        skip_reason=_NO_MATPLOTLIB,
+    ),
+    Case(
+        "A model that is not a DANN estimator",
+        "plots",
+        lambda: FeatureEmbeddingDisplay.from_estimator(
+            LogisticRegression().fit(X_SOURCE, Y_SOURCE), X_STACKED, Y_STACKED
+        ),
+        TypeError,
+        "FeatureEmbeddingDisplay.from_estimator draws the learned features of a fitted DANN "
+        "estimator (or a Pipeline ending in one); LogisticRegression has no transform. For the "
+        "input features, use FeatureEmbeddingDisplay.from_features(X, y).",
+        skip_reason=_NO_MATPLOTLIB,
+    ),
+]
+
+ENSEMBLE_CASES = [
+    Case(
+        "``n_seeds=True`` (a bool is not a number of seeds)",
+        "ensemble",
+        lambda: SeedEnsemble(_clf(), n_seeds=True).fit(X_SOURCE, Y_SOURCE, X_TARGET),
+        ValueError,
+        "n_seeds must be a positive integer, got True.",
+    ),
+    Case(
+        "A ``Pipeline`` in the three-argument form",
+        "ensemble",
+        lambda: SeedEnsemble(make_pipeline(StandardScaler(), _clf()), n_seeds=2).fit(
+            X_SOURCE, Y_SOURCE, X_TARGET
+        ),
+        ValueError,
+        "SeedEnsemble over a Pipeline takes the stacked form only (a Pipeline's fit has no "
+        "X_target): X, y = skdann.stack_domains(X_source, y_source, X_target), then fit(X, y).",
+    ),
+]
+
+_P = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]])
+_LABELS = np.array([0, 1, 0, 1])
+_HINT = "encode them first, e.g. with LabelEncoder (the order of the probabilities' columns)."
+
+
+def _estimate(source_proba=_P, labels=_LABELS, target_proba=_P, method="em"):
+    return lambda: estimate_target_proportions(source_proba, labels, target_proba, method)
+
+
+LABEL_SHIFT_CASES = [
+    Case(
+        "NaN in the probabilities (``estimate_target_proportions``)",
+        "label_shift",
+        _estimate(target_proba=_with(_P, 1, 0, np.nan)),
+        ValueError,
+        "target_proba contains NaN or infinite values; check the classifier that produced it.",
+    ),
+    Case(
+        "No target rows",
+        "label_shift",
+        _estimate(target_proba=_P[:0]),
+        ValueError,
+        "target_proba has no rows: the estimate needs source and target rows.",
+    ),
+    Case(
+        "1-D probabilities",
+        "label_shift",
+        _estimate(source_proba=_P[:, 1]),
+        ValueError,
+        "source_proba must be 2-D, one row of class probabilities per row (n_rows, n_classes), "
+        "as predict_proba returns; got shape (4,).",
+    ),
+    Case(
+        "String labels",
+        "label_shift",
+        _estimate(labels=np.array(["no", "yes", "no", "yes"])),
+        ValueError,
+        f"source_labels must be class indices 0 .. 1, got dtype <U3; {_HINT}",
+    ),
+    Case(
+        "A label out of range",
+        "label_shift",
+        _estimate(labels=np.array([0, 1, 2, 1])),
+        ValueError,
+        "source_labels must be class indices 0 .. 1 (one per column of the probabilities); got "
+        f"2; {_HINT}",
+    ),
+    Case(
+        "A negative label (the target marker ``-1``)",
+        "label_shift",
+        _estimate(labels=np.array([0, 1, -1, 1])),
+        ValueError,
+        "source_labels must be class indices 0 .. 1 (one per column of the probabilities); got "
+        f"-1; {_HINT}",
+    ),
+    Case(
+        "Labels and probabilities of different lengths",
+        "label_shift",
+        _estimate(labels=_LABELS[:3]),
+        ValueError,
+        "source_labels has 3 rows and source_proba 4.",
+    ),
+    Case(
+        "``total_variation`` of distributions of different lengths",
+        "label_shift",
+        lambda: total_variation([0.5, 0.5], [0.2, 0.3, 0.5]),
+        ValueError,
+        "total_variation compares two distributions over the same classes (1-D, same length); "
+        "got shapes (2,) and (3,).",
+    ),
+]
+
 CASES = sorted(
     CLASSIFIER_CASES
     + PARAMETER_CASES
     + REGRESSOR_CASES
     + STACK_DOMAINS_CASES
     + SCORER_CASES
-    + SPLITTER_CASES,
+    + SPLITTER_CASES
+    + PLOT_CASES
+    + ENSEMBLE_CASES
+    + LABEL_SHIFT_CASES,
     key=lambda case: list(CATEGORIES).index(case.estimator),
 )
 """All cases, grouped by ``Case.estimator`` in the order of ``CATEGORIES``."""

@@ -1,8 +1,10 @@
 """The ``skdann`` command line: fit, predict, evaluate and info, and its errors."""
 
+import json
 import pickle
 import subprocess
 import sys
+import zipfile
 from io import StringIO
 from pathlib import Path
 
@@ -206,6 +208,13 @@ def bad_files(tables, tmp_path_factory):
     other = pd.read_csv(tables / "target.csv").drop(columns=["weight", "label"]).assign(z=1)
     other.to_csv(folder / "other.csv", index=False)
     (folder / "model.pkl").write_bytes(pickle.dumps({"not": "a model"}))
+    (folder / "src.csv").write_bytes((tables / "source.csv").read_bytes())
+    (folder / "in.csv").write_bytes((tables / "target.csv").read_bytes())
+    (folder / "latin.csv").write_bytes("size,colour\n1.0,caf\xe9\n".encode("latin-1"))
+    text = pd.read_csv(tables / "target.csv")
+    text["size"] = text["size"].astype(object)
+    text.loc[4, "size"] = "n/a?"
+    text.to_csv(folder / "text.csv", index=False)
     return folder
 
 
@@ -257,6 +266,41 @@ ERRORS = {
         "predict --model {model} --input {bad}/other.csv",
         "{bad}/other.csv lacks columns the model was fitted on: ['weight'].",
     ),
+    "fit -o naming its source": (
+        FIT.replace("{tables}/source", "{bad}/src").replace("{bad}/m.skdann", "{bad}/src.csv"),
+        "-o {bad}/src.csv is the --source file: writing it would overwrite that input. Choose "
+        "another output file, or pass --force.",
+    ),
+    "predict -o naming its input": (
+        "predict --model {model} --input {bad}/in.csv -o {bad}/in.csv",
+        "-o {bad}/in.csv is the --input file: writing it would overwrite that input. Choose "
+        "another output file, or pass --force.",
+    ),
+    "not UTF-8": (
+        "predict --model {model} --input {bad}/latin.csv",
+        "{bad}/latin.csv is not utf-8 text (it holds the byte b'\\xe9'); give its encoding, "
+        "e.g. --encoding latin-1 or --encoding cp1252.",
+    ),
+    "unknown encoding": (
+        "predict --model {model} --input {bad}/latin.csv --encoding klingon",
+        "--encoding 'klingon' is not a known text encoding.",
+    ),
+    "callbacks": (
+        FIT + " --set callbacks=[]",
+        "callbacks cannot be set from the command line (it takes Python objects); use the "
+        "Python API (skdann.DANNClassifier / DANNRegressor) for it.",
+    ),
+    "huge layers": (
+        FIT + " --set hidden_layer_sizes=(12000,12000)",
+        "--set hidden_layer_sizes=(12000, 12000) makes at least 144,024,000 weights (0.6 GB of "
+        "float32, several times that to train); the command line allows up to 100,000,000. "
+        "Use smaller layers, or the Python API.",
+    ),
+    "text in a numeric column": (
+        "predict --model {model} --input {bad}/text.csv",
+        "{bad}/text.csv: column 'size' was numeric at fit but holds the text 'n/a?' (data row "
+        "5); fix or blank that value.",
+    ),
     "evaluate without label": (
         "evaluate --model {model} --input {bad}/other.csv --label label",
         "the label column 'label' is not in {bad}/other.csv.",
@@ -272,6 +316,58 @@ def test_errors_are_one_line_with_status_2(tables, model, bad_files, capsys, cas
     assert (code, out) == (2, "")
     assert err.splitlines()[-1] == f"skdann: error: {message}"
     assert "Traceback" not in err and err.count("error") == 1
+
+
+def test_force_lets_predict_overwrite_its_input(model, tmp_path, tables, capsys):
+    path = tmp_path / "in.csv"
+    path.write_bytes((tables / "target.csv").read_bytes())
+    code, _, _ = _run(capsys, "predict", "--model", model, "--input", path, "-o", path, "--force")
+    assert code == 0 and list(pd.read_csv(path).columns) == ["prediction"]
+
+
+def test_semicolon_and_latin1_files_are_read(model, tables, tmp_path, capsys):
+    target = pd.read_csv(tables / "target.csv")
+    expected = _run(capsys, "predict", "--model", model, "--input", tables / "target.csv")[1]
+    path = tmp_path / "semi.csv"
+    target.assign(colour=target["colour"].str.replace("red", "red")).to_csv(
+        path, sep=";", index=False, encoding="latin-1"
+    )
+    code, out, _ = _run(
+        capsys, "predict", "--model", model, "--input", path, "--encoding", "latin-1"
+    )
+    assert (code, out) == (0, expected)
+
+
+def _old_model_file(model, tmp_path, edit):
+    """A format-1 copy of ``model`` (no checksums), its config changed by ``edit``."""
+    with zipfile.ZipFile(model) as archive:
+        members = {n: archive.read(n) for n in archive.namelist() if n != "checksums.json"}
+    config = json.loads(members["config.json"])
+    config["format_version"] = 1
+    edit(config)
+    members["config.json"] = json.dumps(config).encode()
+    path = tmp_path / "old.skdann"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_info_on_an_edited_old_file(model, tmp_path, capsys):
+    def no_loss(config):
+        for row in config["history"]:
+            row.pop("train_loss")
+
+    code, out, _ = _run(capsys, "info", _old_model_file(model, tmp_path, no_loss))
+    assert code == 0 and "epochs: 3\n" in out
+
+    path = _old_model_file(model, tmp_path, lambda config: config["fitted"].pop("n_iter_"))
+    code, out, err = _run(capsys, "info", path)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"skdann: error: {path}: its config.json lacks or garbles 'n_iter_' (an edited file?); "
+        "save the model again.\n"
+    )
 
 
 def test_the_console_script_runs_in_a_subprocess(model):

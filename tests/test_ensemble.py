@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -64,3 +65,30 @@ def test_bad_ensembles_are_refused(shifted_blobs):
         SeedEnsemble(DANNClassifier(**FAST), n_seeds=0).fit(X_source, y_source, X_target)
     with pytest.raises(ValueError, match="StandardScaler has no random_state parameter"):
         SeedEnsemble(StandardScaler(), n_seeds=2).fit(X_source, y_source)
+
+
+def test_members_see_routed_sample_domain():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 3))
+    y = (X[:, 0] > 0).astype(int)
+    y[60:] = -1
+    sample_domain = np.repeat([1, 2, -1], 30)
+    model = SeedEnsemble(DANNClassifier(**FAST), n_seeds=2, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearchCV(
+            model,
+            {"n_seeds": [2]},
+            scoring=recommended_scorer,
+            cv=DomainStratifiedKFold(2, shuffle=True, random_state=0),
+        ).fit(X, y, sample_domain=sample_domain)
+        model.fit(X, y, sample_domain=sample_domain)
+    assert [m.n_domains_ for m in search.best_estimator_.estimators_] == [3, 3]
+    assert [m.n_domains_ for m in model.estimators_] == [3, 3]
+
+
+def test_predict_proba_exists_only_for_classifiers():
+    assert not hasattr(SeedEnsemble(DANNRegressor()), "predict_proba")
+    assert not hasattr(
+        SeedEnsemble(make_pipeline(StandardScaler(), DANNRegressor())), "predict_proba"
+    )
+    assert hasattr(SeedEnsemble(DANNClassifier()), "predict_proba")

@@ -1,6 +1,8 @@
 """skdann.io: model files that run no code when loaded."""
 
 import copy
+import hashlib
+import io
 import json
 import pickle
 import re
@@ -23,7 +25,7 @@ from skorch.history import History
 from torch import nn
 
 from skdann import DANNClassifier, DANNRegressor, stack_domains
-from skdann.io import load, save
+from skdann.io import load, read_config, save
 
 pytest.importorskip("skops")
 
@@ -36,14 +38,25 @@ def _roundtrip(model, tmp_path, **load_kwargs):
     return load(path, **load_kwargs), path
 
 
-def _edit_config(path, edit, tmp_path):
-    """Copy the model file at ``path`` with its config changed by ``edit``."""
+def _edit_config(path, edit, tmp_path, rehash=True):
+    """Copy the model file at ``path`` with its config changed by ``edit``.
+
+    ``rehash=True`` also recomputes the checksums, as a deliberate editor
+    could: the checks behind the checksum still have to hold.
+    """
     with zipfile.ZipFile(path) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     config = json.loads(members["config.json"])
     edit(config)
     members["config.json"] = json.dumps(config).encode()
+    if rehash:
+        members = _rehash(members)
     return _write_zip(tmp_path / "edited.skdann", members)
+
+
+def _rehash(members):
+    sums = {n: hashlib.sha256(d).hexdigest() for n, d in members.items() if n != "checksums.json"}
+    return {**members, "checksums.json": json.dumps({"sha256": sums}).encode()}
 
 
 def _write_zip(path, members):
@@ -250,7 +263,9 @@ def test_a_pickle_in_place_of_the_weights_is_refused(fitted_classifier, tmp_path
         config = archive.read("config.json")
     bad = _write_zip(
         tmp_path / "bad.skdann",
-        {"config.json": config, "weights.pt": pickle.dumps(_Marker(marker))},
+        _rehash(
+            {"config.json": config, "weights.pt": pickle.dumps([_Marker(marker), "x" * 400])}
+        ),  # padded: the size is checked first
     )
     message = f"{bad} is not a valid skdann model file: weights.pt is not a plain state_dict"
     with pytest.raises(ValueError, match=re.escape(message)), warnings.catch_warnings():
@@ -276,13 +291,125 @@ def _set(key, value):
         (_set("params.activation", "banana"), "cannot rebuild the model"),
         (_set("fitted.n_features_in_", -1), "n_features_in_ must be a positive int"),
         (_set("params.secret", 1), "unknown parameters ['secret'] for DANNClassifier"),
-        (_set("format_version", 99), "this skdann reads version 1. Upgrade skdann."),
+        (_set("format_version", 99), "this skdann reads versions 1 to 2. Upgrade skdann."),
+        (_set("params.callbacks", "x"), "its callbacks are 'x'; a model file stores none"),
+        (_set("params.callbacks", [{"a": 1}]), "a model file stores none (null or [])"),
+        (
+            _set("params.hidden_layer_sizes", [12000, 12000]),
+            "its config describes a network of 144144011 parameters (hidden_layer_sizes "
+            "[12000, 12000] on 4 inputs), but weights.pt holds only",
+        ),
     ],
 )
 def test_a_tampered_config_is_refused(fitted_classifier, tmp_path, edit, message):
     path = _roundtrip(fitted_classifier[0], tmp_path)[1]
     with pytest.raises(ValueError, match=re.escape(message)):
         load(_edit_config(path, edit, tmp_path))
+
+
+def _members(path):
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        _set("fitted.classes_", {"dtype": "<i8", "values": [1, 0]}),
+        _set("params.alpha", 0.5),
+        _set("history", []),
+    ],
+    ids=["swapped classes", "alpha", "history"],
+)
+def test_an_edited_config_fails_its_checksum(fitted_classifier, tmp_path, edit):
+    path = _roundtrip(fitted_classifier[0], tmp_path)[1]
+    edited = _edit_config(path, edit, tmp_path, rehash=False)
+    message = (
+        f"{edited} is not a valid skdann model file: the content of config.json does not match "
+        "its checksum (the file was damaged or edited); save the model again from the fitted "
+        "estimator."
+    )
+    for reader in (load, read_config):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            reader(edited)
+
+
+def test_edited_weights_fail_their_checksum(fitted_classifier, tmp_path):
+    path = _roundtrip(fitted_classifier[0], tmp_path)[1]
+    members = _members(path)
+    state = torch.load(io.BytesIO(members["weights.pt"]), weights_only=True)
+    state["label_head.bias"] += 1.0
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    edited = _write_zip(tmp_path / "edited.skdann", {**members, "weights.pt": buffer.getvalue()})
+    with pytest.raises(
+        ValueError, match=re.escape("the content of weights.pt does not match its checksum")
+    ):
+        load(edited)
+    assert read_config(edited)["estimator"] == "DANNClassifier"  # the config is intact
+
+
+def test_a_damaged_deflate_stream_is_a_clear_error(fitted_classifier, tmp_path):
+    path = _roundtrip(fitted_classifier[0], tmp_path)[1]
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("weights.pt")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for offset in range(start + 20, start + info.compress_size - 20, 7):
+        data[offset] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"weights.pt is damaged \(.+\); save the model again"):
+        load(path)
+    assert read_config(path)["estimator"] == "DANNClassifier"  # weights neither read nor inflated
+
+
+def test_a_weights_member_larger_than_the_network_is_not_inflated(fitted_classifier, tmp_path):
+    path = _roundtrip(fitted_classifier[0], tmp_path)[1]
+    bomb = _rehash({**_members(path), "weights.pt": bytes(50 * 2**20)})
+    bad = tmp_path / "bomb.skdann"
+    with zipfile.ZipFile(bad, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in bomb.items():
+            archive.writestr(name, data)
+    assert bad.stat().st_size < 2**20
+    assert read_config(bad)["estimator"] == "DANNClassifier"
+    message = (
+        f"{bad} is not a valid skdann model file: weights.pt declares 52428800 bytes, more than"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load(bad)
+
+
+def test_a_pickle_in_place_of_the_preprocessing_is_refused(fitted_classifier, tmp_path):
+    pipe = Pipeline(
+        [("scale", StandardScaler().fit(np.ones((2, 4)))), ("dann", fitted_classifier[0])]
+    )
+    path = _roundtrip(pipe, tmp_path)[1]
+    marker = tmp_path / "marker"
+    members = {**_members(path), "preprocessing.skops": pickle.dumps(_Marker(marker))}
+    bad = _write_zip(tmp_path / "bad.skdann", _rehash(members))
+    message = (
+        f"{bad} is not a valid skdann model file: preprocessing.skops is not a skops file "
+        "(BadZipFile)."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load(bad)
+    assert not marker.exists()
+
+
+def test_format_1_files_without_checksums_still_load(fitted_classifier, tmp_path):
+    clf, X_target = fitted_classifier
+    path = _roundtrip(clf, tmp_path)[1]
+    members = _members(path)
+    del members["checksums.json"]
+    config = json.loads(members["config.json"])
+    config["format_version"] = 1
+    old = _write_zip(tmp_path / "old.skdann", {**members, "config.json": json.dumps(config)})
+    np.testing.assert_array_equal(load(old).predict(X_target), clf.predict(X_target))
+    del config["format_version"]
+    config["format_version"] = 2
+    new = _write_zip(tmp_path / "new.skdann", {**members, "config.json": json.dumps(config)})
+    with pytest.raises(ValueError, match=re.escape("it lacks ['checksums.json']")):
+        load(new)
 
 
 @pytest.mark.parametrize(

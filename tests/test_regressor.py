@@ -161,3 +161,21 @@ def test_stack_domains_rejects_nan_source_targets(shifted_regression):
     y_source[3] = np.nan
     with pytest.raises(ValueError, match="y_source contains NaN, which marks target rows"):
         stack_domains(X_source, y_source, X_target, regression=True)
+
+
+@pytest.mark.parametrize("factor", [1e200, 1e-300, 1e300])
+def test_targets_near_the_float_limits(shifted_regression, factor):
+    X_source, y_source, X_target, _ = shifted_regression
+    reference = DANNRegressor(**FAST).fit(X_source, y_source, X_target)
+    scaled = DANNRegressor(**FAST).fit(X_source, y_source * factor, X_target)
+    assert np.isfinite(scaled.target_scale_).all() and (scaled.target_scale_ > 0).all()
+    np.testing.assert_allclose(scaled.target_scale_ / factor, reference.target_scale_)
+    predictions = scaled.predict(X_target)
+    assert np.isfinite(predictions).all()
+    np.testing.assert_allclose(predictions / factor, reference.predict(X_target), rtol=1e-5)
+
+
+def test_a_constant_target_has_scale_1(shifted_regression):
+    X_source, _, X_target, _ = shifted_regression
+    reg = DANNRegressor(**FAST).fit(X_source, np.full(len(X_source), 1e-300), X_target)
+    assert reg.target_scale_.tolist() == [1.0] and reg.target_mean_.tolist() == [1e-300]

@@ -120,3 +120,12 @@ def test_bad_sample_weight(overlapping_classes, weights, message):
     X, y = stack_domains(*overlapping_classes)
     with pytest.raises(ValueError, match=re.escape(message)):
         DANNClassifier(**FAST).fit(X, y, sample_weight=weights)
+
+
+def test_weights_near_the_float_limit_do_not_overflow(overlapping_classes):
+    X_source, y_source, X_target = overlapping_classes
+    plain = DANNClassifier(**FAST).fit(X_source, y_source, X_target)
+    huge = DANNClassifier(**FAST).fit(
+        X_source, y_source, X_target, sample_weight=np.full(len(y_source), 1e308)
+    )
+    np.testing.assert_allclose(huge.predict_proba(X_target), plain.predict_proba(X_target))

@@ -41,6 +41,17 @@ def dense(X):
     return np.asarray(X, dtype=float)
 
 
+def model_inputs(estimator, X):
+    """``X`` as the DANN step sees it: through a pipeline's preprocessing, as floats.
+
+    A pipeline over raw columns (strings, NaN) is scored on what its
+    preprocessing makes of them, never on the raw values.
+    """
+    if isinstance(estimator, Pipeline) and len(estimator) > 1:
+        X = estimator[:-1].transform(X)
+    return dense(X)
+
+
 def features(estimator, X):
     if isinstance(estimator, Pipeline):
         X = estimator[:-1].transform(X)

@@ -7,7 +7,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._fold import classes, dense, features, is_regression, split_fold, squared_errors
+from ._fold import classes, features, is_regression, model_inputs, split_fold, squared_errors
 
 
 def _domain_probabilities(Z_source, Z_target, random_state=0):
@@ -39,7 +39,9 @@ def importance_weighted_scorer(estimator, X, y):
     labeled source row counts ``w(x) = p_target(x) / p_source(x)``, so the
     score estimates target accuracy under covariate shift. The ratio comes
     from a logistic regression telling target from source rows of the fold
-    on the raw inputs (cross-fitted on halves). Assumes covariate shift
+    on the inputs of the DANN step (cross-fitted on halves): the raw inputs
+    of a bare estimator, the preprocessed ones of a pipeline, so a pipeline
+    over raw columns (strings, NaN) is scored as it predicts. Assumes covariate shift
     (same ``p(y|x)``) and overlapping supports; with disjoint domains the
     weights degenerate onto a few rows and the score gets noisy. Cost: two
     small logistic regressions and one ``predict``.
@@ -59,7 +61,7 @@ def importance_weighted_scorer(estimator, X, y):
         Weighted accuracy on the source rows of the fold.
     """
     X_source, y_source, X_target = split_fold(X, y, estimator)
-    weights = _density_ratio(dense(X_source), dense(X_target))
+    weights = _density_ratio(model_inputs(estimator, X_source), model_inputs(estimator, X_target))
     if is_regression(estimator):
         return float(-np.average(squared_errors(estimator, X_source, y_source), weights=weights))
     correct = estimator.predict(X_source) == y_source

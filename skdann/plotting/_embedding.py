@@ -135,6 +135,13 @@ class FeatureEmbeddingDisplay:
         >>> display.ax_.get_title()
         'Learned features (PCA)'
         """
+        if not hasattr(estimator, "transform") or not hasattr(estimator, "fit"):
+            raise TypeError(
+                f"FeatureEmbeddingDisplay.from_estimator draws the learned features of a "
+                f"fitted DANN estimator (or a Pipeline ending in one); {type(estimator).__name__} "
+                "has no transform. For the input features, use "
+                "FeatureEmbeddingDisplay.from_features(X, y)."
+            )
         return cls._from_rows(
             estimator.transform,
             X,
@@ -203,10 +210,25 @@ class FeatureEmbeddingDisplay:
         if method not in _PROJECTIONS:
             raise ValueError(f"method must be one of {sorted(_PROJECTIONS)}, got {method!r}.")
         is_target, labels = _split_labels(y)
+        n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+        if len(is_target) != n_rows:
+            raise ValueError(
+                f"y has {len(is_target)} rows but X has {n_rows}: give one label (or target "
+                "marker) per row of X."
+            )
         domains = None if sample_domain is None else _check_domains(sample_domain, len(y))
         features = X if transform is None else transform(X)
         features = features.toarray() if sp.issparse(features) else features
-        embedding = _project(np.asarray(features, dtype=float), method, random_state)
+        features = np.asarray(features, dtype=float)
+        if features.ndim != 2 or features.shape[1] < 2:
+            shape = features.shape
+            source = "learned features" if transform is not None else "input features"
+            raise ValueError(
+                f"FeatureEmbeddingDisplay projects rows to 2-D and needs at least 2 features; "
+                f"the {source} have shape {shape}. Plot a single feature with a histogram "
+                "instead."
+            )
+        embedding = _project(features, method, random_state)
         title = f"{what} ({_PROJECTIONS[method]})"
         display = cls(embedding, is_target, labels=labels, domains=domains, title=title)
         return display.plot(ax=ax)
