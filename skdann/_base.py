@@ -237,6 +237,9 @@ class BaseDANN(
             has_target = data.n_domains > data.n_source_domains
             net = make_net(self, module, device, seed, has_target, stratify)
             net.fit(data, None)
+        for _, callback in net.callbacks_:  # warnings for the user, raised at their fit call
+            for warning in getattr(callback, "pending_warnings_", ()):
+                warnings.warn(warning, stacklevel=5)
         release_init_module(net)
         self.net_ = net
         self.history_ = net.history

@@ -22,7 +22,6 @@ ratio ``target / source`` of its class, so the domain head compares the
 target with a source *re-balanced to the target's proportions*.
 """
 
-import warnings
 
 import numpy as np
 import torch
@@ -242,6 +241,7 @@ class ClassRatioEstimator(Callback):
         self.first_proportions_ = None
         self.train_data_ = None
         self._rows = None
+        self.pending_warnings_ = []
         return self
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
@@ -262,16 +262,18 @@ class ClassRatioEstimator(Callback):
         # at the end of training where the true total variation is 0.30).
         self.tv_, self.proportions_ = self.first_tv_, self.first_proportions_
         if self.warn_above is not None and self.tv_ is not None and self.tv_ > self.warn_above:
-            warnings.warn(
-                f"The estimated class proportions of the target differ from the source's "
-                f"by {self.tv_:.2f} in total variation (above label_shift_warning="
-                f"{self.warn_above}): estimated target proportions "
-                f"{np.round(self.proportions_, 3).tolist()}. Aligning features under label "
-                "shift can hurt; "
-                + ("" if self.reweight else 'try label_shift="iwdan" and ')
-                + "compare with adversarial_weight=0 (no alignment).",
-                LabelShiftWarning,
-                stacklevel=2,
+            # Handed to the estimator, which warns from the user's fit call (warning here
+            # would point at skorch's callback dispatch).
+            self.pending_warnings_.append(
+                LabelShiftWarning(
+                    f"The estimated class proportions of the target differ from the source's "
+                    f"by {self.tv_:.2f} in total variation (above label_shift_warning="
+                    f"{self.warn_above}): estimated target proportions "
+                    f"{np.round(self.proportions_, 3).tolist()}. Aligning features under label "
+                    "shift can hurt; "
+                    + ("" if self.reweight else 'try label_shift="iwdan" and ')
+                    + "compare with adversarial_weight=0 (no alignment)."
+                )
             )
 
     def _estimate(self, net):

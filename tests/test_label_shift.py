@@ -126,6 +126,7 @@ def test_label_shift_warning_names_the_estimate_and_the_remedy():
     with pytest.warns(LabelShiftWarning, match="above label_shift_warning=0.1") as record:
         DANNClassifier(**params, label_shift_warning=0.1).fit(X_source, y_source, X_target)
     assert 'try label_shift="iwdan"' in str(record[0].message)
+    assert record[0].filename == __file__  # raised at the user's fit call, not in skorch
     with warnings.catch_warnings():
         warnings.simplefilter("error", LabelShiftWarning)
         quiet = DANNClassifier(**params, label_shift_warning=None).fit(
