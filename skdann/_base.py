@@ -167,11 +167,11 @@ class BaseDANN(
         device = resolve_device(self.device)  # before any data work
         name = type(self).__name__
         objective = resolve_objective(self.objective, name, is_regressor(self))
-        n_given = X.shape[0] if hasattr(X, "shape") else len(X)
         rows = fit_rows(self, X, y, X_target, y_target, sample_domain)
         is_target = rows.is_target
         source = ~is_target
-        weighted_rows = is_target if X_target is None else np.zeros(n_given, dtype=bool)
+        # sample_weight covers the rows of X: all of them, or the source rows with X_target.
+        weighted_rows = is_target if X_target is None else is_target[~is_target]
         source_weight, target_weight = split_sample_weight(sample_weight, weighted_rows, X_target)
         if not (rows.labeled & source).any():
             raise ValueError(

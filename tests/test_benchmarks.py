@@ -191,3 +191,32 @@ def test_domain_invariance_quick():
     for r in records[1:]:
         for key in ("pad_inputs", "pad_features", "pad_own_head"):
             assert 0.0 <= r[key] <= 2.0
+
+
+@pytest.mark.slow
+def test_objectives_quick():
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found at {DATA}")
+    records = _run_quick("objectives")
+    unsupervised = [r for r in records[1:] if r["labels_per_class"] == 0]
+    few = [r for r in records[1:] if r["labels_per_class"] > 0]
+    assert {r["objective"] for r in unsupervised} == {
+        "none", "dann", "cdan", "cdan+e", "mcc", "dann+mcc"
+    }  # fmt: skip
+    assert {r["objective"] for r in few} == {"none", "dann", "cdan", "mcc"}
+    assert all(0.0 <= r["target_accuracy"] <= 1.0 for r in records[1:])
+
+
+def test_objectives_leave_one_dataset_out_never_reads_the_held_out_dataset():
+    from benchmarks.objectives import leave_one_dataset_out
+
+    means = {
+        "A": {"dann": 0.80, "mcc": 0.90},
+        "B": {"dann": 0.70, "mcc": 0.75},
+        "C": {"dann": 0.90, "mcc": 0.10},  # MCC fails here only
+    }
+    rows = {r["held_out"]: r for r in leave_one_dataset_out(means, ["dann", "mcc"], "dann")}
+    # Held out C, MCC wins on A and B and is chosen: its loss on C is reported, not avoided.
+    assert rows["C"]["chosen"] == "mcc" and rows["C"]["gain"] == pytest.approx(-0.8)
+    # Held out A or B, C's failure makes DANN the safer choice: no gain.
+    assert rows["A"]["chosen"] == "dann" and rows["A"]["gain"] == 0.0

@@ -1,9 +1,12 @@
 """scikit-learn's common estimator checks."""
 
+import os
+
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdann import DANNClassifier, DANNRegressor
+from skdann.objectives import OBJECTIVES
 
 # Checks expected to fail, each with its specific reason. The xfail marks are strict
 # (``xfail_strict = true`` in pyproject.toml's pytest options; ``parametrize_with_checks``
@@ -41,9 +44,20 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS
 
 
+# Every other objective of the classifier goes through the same checks (a smaller network,
+# 10 epochs: they take about a minute each). The floors run (.ci/floors) checks DANN only.
+OTHER_OBJECTIVES = (
+    [] if os.environ.get("SKDANN_FLOORS") else [o for o in OBJECTIVES if o != "dann"]
+)
+
+
 @parametrize_with_checks(
     [
         DANNClassifier(max_iter=20, random_state=0),
+        *(
+            DANNClassifier(hidden_layer_sizes=(32,), max_iter=10, random_state=0, objective=o)
+            for o in OTHER_OBJECTIVES
+        ),
         # Three checks feed unscaled inputs (mean 100); regression gradients grow with
         # them, and SGD at the default rate diverges there (fit then raises its
         # divergence error, which tells to scale the inputs). Adam is scale-robust.

@@ -252,3 +252,29 @@ def test_fits_in_threads_are_each_reproducible(shifted_blobs):
     )
     for clf in fitted:
         np.testing.assert_array_equal(clf.predict_proba(X_target), serial)
+
+
+def test_a_routed_search_scores_the_labeled_target_rows_of_each_fold(shifted_blobs):
+    import sklearn
+
+    X_source, y_source, X_target, y_target = shifted_blobs
+    y_partial = np.full(60, -1)
+    y_partial[::3] = y_target[::3]
+    X = np.vstack([X_source, X_target])
+    y = np.r_[y_source, y_partial]
+    sample_domain = np.r_[np.ones(60, int), -np.ones(60, int)]
+    folds = list(
+        DomainStratifiedKFold(n_splits=2, shuffle=True, random_state=0).split(
+            X, y, sample_domain=sample_domain
+        )
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearchCV(
+            DANNClassifier(**FAST), {"adversarial_weight": [1.0]}, cv=folds, refit=False
+        ).fit(X, y, sample_domain=sample_domain)
+    expected = []
+    for train, test in folds:
+        clf = DANNClassifier(**FAST).fit(X[train], y[train], sample_domain=sample_domain[train])
+        rows = test[(sample_domain[test] < 0) & (y[test] != -1)]
+        expected.append(clf.score(X[rows], y[rows]))
+    assert search.cv_results_["mean_test_score"][0] == pytest.approx(np.mean(expected))
