@@ -178,7 +178,8 @@ class BaseDANN(
                 f"y has no labeled source rows: every row is marked {self._marker_name()} "
                 f"(target). {name} needs labeled source rows to learn from."
             )
-        n_marked = int((~rows.labeled).sum())
+        # Rows the marker in y made target rows (the hint of a one-class error).
+        n_marked = int((~rows.labeled).sum()) if X_target is None else 0
         y_encoded = self._encode_targets(rows.y_labeled, n_marked=n_marked)
         source_labels = y_encoded[source[rows.labeled]]
         source_weight = self._class_weighted(source_weight, source_labels)

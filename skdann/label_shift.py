@@ -22,7 +22,6 @@ ratio ``target / source`` of its class, so the domain head compares the
 target with a source *re-balanced to the target's proportions*.
 """
 
-
 import numpy as np
 import torch
 from skorch.callbacks import Callback

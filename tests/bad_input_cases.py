@@ -733,7 +733,7 @@ REGRESSOR_CASES = [
         _fit_regressor(y=np.r_[np.nan, Y_REG[1:]]),
         ValueError,
         "y contains the label NaN, which marks target rows, and X_target was given too: with "
-        "X_target, y must hold source labels only.",
+        "X_target, y must hold source labels only (labels of target rows go in y_target).",
     ),
     Case(
         "``y`` has no target rows and no ``X_target`` is given (a warning)",
