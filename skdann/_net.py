@@ -104,6 +104,8 @@ class DANNNet(NeuralNet):
         try:
             return super().fit_loop(*args, **kwargs)
         except KeyboardInterrupt as exc:
+            if _raised_by_a_skorch_callback(exc):
+                raise  # skorch's EarlyStopping stops training this way: partial_fit ends it
             raise TrainingInterrupted("training was interrupted (Ctrl-C)") from exc
 
     def get_dataset(self, X, y=None):
@@ -231,6 +233,15 @@ class DANNNet(NeuralNet):
             "n_source": step.n_labeled,
             "n_domain": n_domain,
         }
+
+
+def _raised_by_a_skorch_callback(exc):
+    """Whether ``exc`` was raised inside ``skorch.callbacks`` (early stopping), not by Ctrl-C."""
+    frame = exc.__traceback__
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    parts = frame.tb_frame.f_code.co_filename.replace("\\", "/").split("/")
+    return "skorch" in parts and "callbacks" in parts
 
 
 def release_init_module(net):
