@@ -401,7 +401,9 @@ def _weights_limit(path, config, declared):
     params, fitted = config["params"], config["fitted"]
     hidden = _sizes(params.get("hidden_layer_sizes"))
     domain = _sizes(params.get("domain_hidden_layer_sizes"))
-    inputs, logits = fitted.get("n_features_in_"), fitted.get("domain_logits")
+    inputs = fitted.get("n_features_in_")
+    # The domain head has at most one logit per domain (format 1 stored its width).
+    logits = fitted.get("domain_logits", fitted.get("n_domains_"))
     if config["custom_feature_extractor"] is not None or None in (hidden, domain):
         return None
     if type(inputs) is not int or type(logits) is not int or inputs < 1 or logits < 1:
@@ -413,18 +415,24 @@ def _weights_limit(path, config, declared):
     outputs = outputs if type(outputs) is int and outputs > 0 else 1
     extractor = [inputs, *hidden]
     matrices = sum(a * b for a, b in itertools.pairwise(extractor))
-    head = [hidden[-1], *domain, logits]
+    # The widest head input an objective reads: the features, or CDAN's map of features
+    # and classes (at most 4096 entries exactly, or a randomized map and its projections).
+    head_input = max(hidden[-1] * outputs, hidden[-1])
+    head = [head_input, *domain, max(logits, 2)]
+    projections = (hidden[-1] + outputs) * 4096
     n_params = (
         matrices
         + sum(hidden)
         + sum(a * b + b for a, b in itertools.pairwise(head))
         + (hidden[-1] + 1) * outputs
+        + projections
     )
     if declared < 4 * matrices:
         raise ValueError(
             NOT_A_MODEL.format(
                 path,
-                f"its config describes a network of {n_params} parameters (hidden_layer_sizes "
+                f"its config describes a feature extractor of {matrices} weights "
+                f"(hidden_layer_sizes "
                 f"{hidden} on {inputs} inputs), but {WEIGHTS} holds only {declared} bytes",
             )
         )

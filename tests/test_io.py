@@ -296,7 +296,7 @@ def _set(key, value):
         (_set("params.callbacks", [{"a": 1}]), "a model file stores none (null or [])"),
         (
             _set("params.hidden_layer_sizes", [12000, 12000]),
-            "its config describes a network of 144144011 parameters (hidden_layer_sizes "
+            "its config describes a feature extractor of 144048000 weights (hidden_layer_sizes "
             "[12000, 12000] on 4 inputs), but weights.pt holds only",
         ),
     ],

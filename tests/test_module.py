@@ -120,7 +120,7 @@ def test_cdan_map_is_exact_below_the_threshold_and_randomized_above():
 def test_make_mlp_layout():
     mlp = make_mlp(4, (8, 5), activation="tanh", dropout=0.5)
     kinds = [type(layer).__name__ for layer in mlp]
-    assert kinds == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout"]
+    assert kinds == ["Linear", "Tanh", "SeededDropout", "Linear", "Tanh", "SeededDropout"]
     assert mlp(torch.randn(3, 4)).shape == (3, 5)
 
 
