@@ -164,6 +164,30 @@ def rebuild(path, config, weights, feature_extractor):
     return est
 
 
+def network_size(config):
+    """``(values, extractor_weights)`` of the network a config describes, or ``None``.
+
+    The network is built on PyTorch's ``meta`` device, which allocates
+    nothing: ``values`` counts every parameter and buffer the weights member
+    must hold (whatever the objective's heads), ``extractor_weights`` the
+    weights of the feature extractor's linear layers. ``None`` for a custom
+    feature extractor or a config that does not describe a network (the
+    rebuild then says what is wrong).
+    """
+    if config.get("custom_feature_extractor") is not None:
+        return None
+    try:
+        cls = ESTIMATORS[config["estimator"]]
+        est = decode_fitted(cls(**decode_params(cls, config["params"], None)), config["fitted"])
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            module = make_module(est, est.n_features_in_)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError):
+        return None
+    values = sum(t.numel() for t in [*module.parameters(), *module.buffers()])
+    linear = [m for m in module.feature_extractor.modules() if isinstance(m, torch.nn.Linear)]
+    return values, sum(m.weight.numel() for m in linear)
+
+
 def decode_params(cls, params, feature_extractor):
     unknown = sorted(set(params) - set(cls().get_params(deep=False)))
     if unknown:

@@ -48,7 +48,6 @@ callable schedules, ``callbacks``) is not stored: see :func:`save`.
 
 import hashlib
 import io
-import itertools
 import json
 import sys
 import warnings
@@ -66,6 +65,7 @@ from ._model_state import (
     encode_fitted,
     encode_params,
     history_row,
+    network_size,
     rebuild,
     versions,
 )
@@ -382,61 +382,31 @@ def _check_training_only(path, config):
         raise ValueError(NOT_A_MODEL.format(path, message))
 
 
-def _sizes(value):
-    """A layer-size parameter as a list of positive ints, or None when it is not one."""
-    value = [value] if type(value) is int else value
-    if not isinstance(value, list) or not all(type(v) is int and v > 0 for v in value):
-        return None
-    return value
-
-
 def _weights_limit(path, config, declared):
     """The most bytes the weights of the config's network can take, checked against ``declared``.
 
     Only for the built-in MLP (a custom extractor's size is not in the
     config): its linear layers hold at least ``4 * n_weights`` bytes, and the
-    whole network less than twice its parameters' bytes plus headers. None
-    when the sizes cannot be read (the rebuild then says what is wrong).
+    whole network (with every head the objective builds) less than twice its
+    values' bytes plus headers. None when the sizes cannot be read (the
+    rebuild then says what is wrong).
     """
-    params, fitted = config["params"], config["fitted"]
-    hidden = _sizes(params.get("hidden_layer_sizes"))
-    domain = _sizes(params.get("domain_hidden_layer_sizes"))
-    inputs = fitted.get("n_features_in_")
-    # The domain head has at most one logit per domain (format 1 stored its width).
-    logits = fitted.get("domain_logits", fitted.get("n_domains_"))
-    if config["custom_feature_extractor"] is not None or None in (hidden, domain):
+    size = network_size(config)
+    if size is None:
         return None
-    if type(inputs) is not int or type(logits) is not int or inputs < 1 or logits < 1:
-        return None
-    classes = fitted.get("classes_")
-    outputs = fitted.get("n_outputs_", 1)
-    if isinstance(classes, dict) and isinstance(classes.get("values"), list):
-        outputs = len(classes["values"])
-    outputs = outputs if type(outputs) is int and outputs > 0 else 1
-    extractor = [inputs, *hidden]
-    matrices = sum(a * b for a, b in itertools.pairwise(extractor))
-    # The widest head input an objective reads: the features, or CDAN's map of features
-    # and classes (at most 4096 entries exactly, or a randomized map and its projections).
-    head_input = max(hidden[-1] * outputs, hidden[-1])
-    head = [head_input, *domain, max(logits, 2)]
-    projections = (hidden[-1] + outputs) * 4096
-    n_params = (
-        matrices
-        + sum(hidden)
-        + sum(a * b + b for a, b in itertools.pairwise(head))
-        + (hidden[-1] + 1) * outputs
-        + projections
-    )
-    if declared < 4 * matrices:
+    n_values, extractor_weights = size
+    if declared < 4 * extractor_weights:
+        hidden = config["params"].get("hidden_layer_sizes")
+        inputs = config["fitted"].get("n_features_in_")
         raise ValueError(
             NOT_A_MODEL.format(
                 path,
-                f"its config describes a feature extractor of {matrices} weights "
-                f"(hidden_layer_sizes "
-                f"{hidden} on {inputs} inputs), but {WEIGHTS} holds only {declared} bytes",
+                f"its config describes a feature extractor of {extractor_weights} weights "
+                f"(hidden_layer_sizes {hidden} on {inputs} inputs), but {WEIGHTS} holds only "
+                f"{declared} bytes",
             )
         )
-    return 8 * n_params + _WEIGHT_SLACK_BYTES
+    return 8 * n_values + _WEIGHT_SLACK_BYTES
 
 
 def _load_preprocessing(path, data, trusted):

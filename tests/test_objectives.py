@@ -278,3 +278,14 @@ def test_a_routed_search_scores_the_labeled_target_rows_of_each_fold(shifted_blo
         rows = test[(sample_domain[test] < 0) & (y[test] != -1)]
         expected.append(clf.score(X[rows], y[rows]))
     assert search.cv_results_["mean_test_score"][0] == pytest.approx(np.mean(expected))
+
+
+def test_a_wide_randomized_cdan_map_saves_and_loads(shifted_blobs, tmp_path):
+    # The model file's size check counts the heads the objective builds (a randomized map
+    # of 5000 entries here), not a guess at them.
+    X_source, y_source, X_target, _ = shifted_blobs
+    objective = CDAN(max_map_dim=8, randomized_dim=5000)
+    clf = DANNClassifier(**FAST, objective=objective).fit(X_source, y_source, X_target)
+    save(clf, tmp_path / "wide.skdann")
+    loaded = load(tmp_path / "wide.skdann")
+    np.testing.assert_array_equal(loaded.predict_proba(X_target), clf.predict_proba(X_target))
