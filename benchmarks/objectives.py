@@ -34,6 +34,8 @@ from multiprocessing import get_context
 
 import numpy as np
 
+from skdann._domains import stack_rows
+
 from ._common import RESULTS, machine_info, markdown_table, write_results
 
 OBJECTIVES = ("none", "dann", "cdan", "cdan+e", "mcc", "dann+mcc")
@@ -101,17 +103,6 @@ class _TableTask:
         return preprocessing(self.table)
 
 
-def _stack(X_source, X_target):
-    import pandas as pd
-    import scipy.sparse as sp
-
-    if hasattr(X_source, "iloc"):
-        return pd.concat([X_source, X_target], ignore_index=True)
-    if sp.issparse(X_source):
-        return sp.vstack([X_source, X_target]).tocsr()
-    return np.vstack([X_source, X_target])
-
-
 def _rows(X, rows):
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
@@ -154,10 +145,10 @@ def run_job(job):
         if task.X_test is task.X_target:
             y_target[labeled] = task.y_test[labeled]
         else:
-            X_target = _stack(X_target, _rows(task.X_test, labeled))
+            X_target = stack_rows(X_target, _rows(task.X_test, labeled))
             y_target = np.r_[y_target, task.y_test[labeled]]
     n_source, n_target = task.y_source.shape[0], X_target.shape[0]
-    X = _stack(task.X_source, X_target)
+    X = stack_rows(task.X_source, X_target)
     y = np.r_[task.y_source, y_target]
     sample_domain = np.r_[np.ones(n_source, int), -np.ones(n_target, int)]
     model = make_pipeline(task.preprocessing(), DANNClassifier(**params))

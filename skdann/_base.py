@@ -191,7 +191,7 @@ class BaseDANN(
                 UserWarning,
                 stacklevel=4,
             )
-        if self.label_shift_reweights() and not objective.reweights_domains:
+        if self._reweights_by_class() and not objective.reweights_domains:
             raise ValueError(
                 'label_shift="iwdan" weights a domain loss by class; objective '
                 f"{type(objective).__name__} has none. Use an adversarial objective."
@@ -247,7 +247,7 @@ class BaseDANN(
         self.n_iter_ = len(net.history)
         self._n_features_out = module.label_head.in_features
 
-    def label_shift_reweights(self):
+    def _reweights_by_class(self):
         """Whether the domain loss is weighted by estimated class ratios (IWDAN)."""
         return False
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 
@@ -291,15 +290,6 @@ def side_weights(source_weight, target_weight, is_target):
             given = given / given.max() if given.max() > 0 else given
             weights[side] = given / given.mean()
     return weights
-
-
-def stack_rows(X_source, X_target):
-    """One matrix of the source rows, then the target rows (sparse if either is)."""
-    if X_target is None:
-        return X_source
-    if sp.issparse(X_source) or sp.issparse(X_target):
-        return sp.vstack([sp.csr_matrix(X_source), sp.csr_matrix(X_target)], format="csr")
-    return np.concatenate([X_source, X_target]).astype(np.float32, copy=False)
 
 
 def to_tensor(X, device):

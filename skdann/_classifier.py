@@ -277,7 +277,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
     def _stratify_labels(self, y_encoded, source_domain):
         return y_encoded * (int(source_domain.max()) + 1) + source_domain
 
-    def label_shift_reweights(self):
+    def _reweights_by_class(self):
         return self.label_shift == "iwdan"
 
     def _n_outputs(self):

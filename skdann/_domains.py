@@ -63,6 +63,14 @@ def select_labeled(X, mask):
     return [row for row, keep in zip(X, mask, strict=True) if keep]
 
 
+def first_text_row(values):
+    """Position of the first value of a pandas Series that is text, not a number, or None."""
+    import pandas as pd
+
+    bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+    return int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else None
+
+
 def check_score_weight(sample_weight, n_rows):
     """``sample_weight`` of ``score`` as an array of one weight per row, or None."""
     if sample_weight is None:
@@ -151,7 +159,7 @@ def stack_domains(X_source, y_source, X_target, *, regression=False):
                 "drop or impute those source rows."
             )
         y_target = np.full((n_target, *y_source.shape[1:]), np.nan)
-        return _stack_rows(X_source, X_target), np.concatenate([y_source, y_target])
+        return stack_rows(X_source, X_target), np.concatenate([y_source, y_target])
     if target_mask(y_source).any():
         raise ValueError(
             "y_source contains the label -1, which marks target rows; "
@@ -169,7 +177,7 @@ def stack_domains(X_source, y_source, X_target, *, regression=False):
         y = np.empty(len(y_source) + n_target, dtype=object)
         y[: len(y_source)] = y_source
         y[len(y_source) :] = TARGET_LABEL
-    return _stack_rows(X_source, X_target), y
+    return stack_rows(X_source, X_target), y
 
 
 def _signed_label_dtype(y_source):
@@ -224,9 +232,8 @@ def check_numeric_columns(X, input_name):
         if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             continue
         values = X[column]
-        bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = first_text_row(values)
+        if row is not None:
             raise ValueError(
                 f"{input_name} column {column!r} holds text ({values.iloc[row]!r} in row {row}); "
                 "DANN estimators take numbers: encode it first, e.g. with OneHotEncoder in a "
@@ -324,7 +331,8 @@ def _n_columns(X):
     return shape[1] if len(shape) > 1 else 1
 
 
-def _stack_rows(X_source, X_target):
+def stack_rows(X_source, X_target):
+    """Source rows then target rows: a DataFrame, a CSR matrix if either is, or an array."""
     frames = [hasattr(X, "iloc") for X in (X_source, X_target)]
     if any(frames) and not sp.issparse(X_source) and not sp.issparse(X_target):
         import pandas as pd

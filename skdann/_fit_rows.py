@@ -11,8 +11,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ._batches import stack_rows
-from ._domains import check_same_columns, check_same_n_features, check_sample_domain
+from ._domains import (
+    check_same_columns,
+    check_same_n_features,
+    check_sample_domain,
+    stack_rows,
+)
 
 
 class FitRows(NamedTuple):

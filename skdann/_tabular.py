@@ -21,6 +21,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from ._domains import first_text_row
+
 MIN_FREQUENCY = 10
 """Values of a categorical column seen fewer times are grouped as infrequent."""
 
@@ -208,9 +210,8 @@ def check_numeric(frame, columns, path):
         if column not in frame.columns or _is_numeric(frame[column]):
             continue
         values = frame[column]
-        bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = first_text_row(values)
+        if row is not None:
             raise ValueError(
                 f"{path}: column {column!r} was numeric at fit but holds the text "
                 f"{values.iloc[row]!r} (data row {row + 1}); fix or blank that value."
