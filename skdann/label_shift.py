@@ -222,7 +222,9 @@ class ClassRatioEstimator(Callback):
     warn_above : float or None, default=0.2
         Warn (:class:`LabelShiftWarning`) when the final estimate's total
         variation from the source proportions is above this; ``None``
-        never warns.
+        never warns. The warning is appended to ``pending_warnings_`` at the
+        end of training, and the DANN estimators raise it from the user's
+        ``fit`` call (raised inside a callback, it would point at skorch).
     seed : int, default=0
         Seed of the rows drawn for the estimates.
     """
