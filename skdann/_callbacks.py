@@ -5,11 +5,14 @@ in ``get_default_callbacks`` (early stopping is added by the estimator).
 """
 
 import copy
+import itertools
+import re
 import sys
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping, PrintLog
+from skorch.callbacks.logging import filter_log_keys
 from skorch.utils import Ansi
 
 _DIVERGENCE_ADVICE = (
@@ -128,17 +131,66 @@ class BestWeightsEarlyStopping(EarlyStopping):
 
 
 class PlainPrintLog(PrintLog):
-    """skorch's ``PrintLog`` that colours the best values only on a terminal.
+    """skorch's ``PrintLog`` with fixed columns, coloured only on a terminal.
 
-    Outside a terminal (a log file, a notebook's captured output, a CI log)
-    the ANSI colour codes would be written as text.
+    The columns (and their widths) are those of the first epoch's row; a
+    value recorded only at some epochs (the label-shift estimate, recorded at
+    the first) leaves its column blank at the others, so every value stays
+    under its header. A key first recorded after the first epoch is not
+    printed (it is in ``history_``). Outside a terminal (a log file, a
+    notebook's captured output, a CI log) no ANSI colour codes are written.
     """
+
+    def initialize(self):
+        super().initialize()
+        self.columns_ = None
+        return self
 
     def format_row(self, row, key, color):
         text = super().format_row(row, key, color)
         if isinstance(text, str) and not _stdout_is_terminal():
             text = text.replace(color, "").replace(Ansi.ENDC.value, "")
         return text
+
+    def table(self, row):
+        """Return the header, the rule and ``row``'s line, with the first epoch's columns."""
+        colours = itertools.cycle([c.value for c in Ansi if c != Ansi.ENDC])
+        if self.columns_ is None:
+            keys = _column_keys(row, self.keys_ignored_)
+            cells = [
+                str(self.format_row(row, key, c)) for key, c in zip(keys, colours, strict=False)
+            ]
+            headers = [key.removeprefix("event_") for key in keys]
+            widths = [max(len(h), _visible_len(t)) for h, t in zip(headers, cells, strict=True)]
+            self.columns_ = list(zip(keys, headers, widths, strict=True))
+        else:
+            cells = [
+                str(self.format_row(row, key, colour)) if key in row else ""
+                for (key, _, _), colour in zip(self.columns_, colours, strict=False)
+            ]
+        header = "  ".join(h.rjust(w) for _, h, w in self.columns_)
+        rule = "  ".join("-" * w for _, _, w in self.columns_)
+        line = "  ".join(
+            " " * (w - _visible_len(text)) + text
+            for (_, _, w), text in zip(self.columns_, cells, strict=True)
+        )
+        return "\n".join([header, rule, line])
+
+
+def _column_keys(row, ignored):
+    """skorch's column order: ``epoch``, the other keys sorted, ``event_*``, then ``dur``."""
+    keys = [k for k in filter_log_keys(sorted(row), keys_ignored=ignored) if k != "dur"]
+    events = [k for k in sorted(row) if k.startswith("event_") and k not in ignored]
+    first = ["epoch"] if "epoch" in row and "epoch" not in ignored else []
+    last = ["dur"] if "dur" in row and "dur" not in ignored else []
+    return [*first, *[k for k in keys if k != "epoch"], *events, *last]
+
+
+def _visible_len(text):
+    return len(_ANSI.sub("", text))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _stdout_is_terminal():

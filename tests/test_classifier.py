@@ -202,6 +202,23 @@ def test_verbose_prints_the_domain_columns(shifted_blobs, capsys):
         assert column in out
 
 
+def test_the_verbose_table_keeps_every_value_under_its_header(shifted_blobs, capsys):
+    # The label-shift estimate is recorded at epoch 1 only: its columns stay blank after.
+    X_source, y_source, X_target, _ = shifted_blobs
+    DANNClassifier(**{**FAST, "max_iter": 3}, verbose=1).fit(X_source, y_source, X_target)
+    header, rule, *rows = capsys.readouterr().out.splitlines()
+    spans = [(m.start(), m.end()) for m in re.finditer("-+", rule)]
+    headers = [header[a:b].strip() for a, b in spans]
+    assert "class_ratio" in headers and "learning_rate" in headers and len(rows) == 3
+    for epoch, row in enumerate(rows, start=1):
+        assert len(row) <= len(rule)
+        cells = dict(zip(headers, (row[a:b].strip() for a, b in spans), strict=True))
+        assert cells["epoch"] == str(epoch) and 0 < float(cells["learning_rate"]) < 1
+        assert all(row[b : b + 2].strip() == "" for _, b in spans[:-1])  # the gaps stay blank
+        blank = epoch > 1
+        assert (cells["class_ratio"] == "") is blank and (cells["label_shift_tv"] == "") is blank
+
+
 def test_user_callbacks_are_run_and_not_mutated(shifted_blobs):
     class CountEpochs(Callback):
         def initialize(self):
