@@ -2,13 +2,14 @@
 
 The recipe: a column is *categorical* when its values are strings, booleans
 or a pandas category in either file, or when ``--categorical`` names it;
-every other column is *numeric*. Categorical values are turned into
-strings (``3.0`` and ``3`` both become ``"3"``; missing stays missing), so
-that both files, and files given later to ``predict``, encode them alike.
-The preprocessor is a :class:`~sklearn.compose.ColumnTransformer`:
+every other column is *numeric*. The preprocessor is a
+:class:`~sklearn.compose.ColumnTransformer`, saved in the model file:
 numeric columns are imputed with their median and standardised;
-categorical columns are imputed with their most frequent value and one-hot
-encoded, values seen fewer than :data:`MIN_FREQUENCY` times sharing one
+categorical columns are turned into text by
+:class:`~skdann.preprocessing.CategoryStrings` (``3.0`` and ``3`` both
+become ``"3"``; missing stays missing, so both files, and files given later
+to ``predict``, encode them alike), imputed with their most frequent value
+and one-hot encoded, values seen fewer than :data:`MIN_FREQUENCY` times sharing one
 "infrequent" column (which also takes values never seen in training).
 """
 
@@ -22,6 +23,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ._domains import first_text_row
+from .preprocessing import CategoryStrings, category_text
 
 MIN_FREQUENCY = 10
 """Values of a categorical column seen fewer times are grouped as infrequent."""
@@ -73,28 +75,48 @@ def _read_csv(path, encoding, sep=","):
     return frame
 
 
-def write_table(frame, path, stream):
-    """Write ``frame`` to a CSV or Parquet file, or as CSV to ``stream`` when ``path`` is "-"."""
+def write_table(frame, path, stream, float_format=None):
+    """Write ``frame`` to a CSV or Parquet file, or as CSV to ``stream`` when ``path`` is "-".
+
+    ``float_format`` (printf style, e.g. ``"%.6g"``) formats a CSV's floats;
+    Parquet keeps every digit.
+    """
+    if float_format is not None:
+        try:
+            float_format % 0.5
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"--float-format {float_format!r} is not a printf-style float format such as "
+                "%.6g or %.3f."
+            ) from exc
     if str(path) == "-":
-        frame.to_csv(stream, index=False)
+        frame.to_csv(stream, index=False, float_format=float_format)
     elif Path(path).suffix.lower() in _PARQUET:
         _require_pyarrow(path)
         frame.to_parquet(path, index=False)
     else:
-        frame.to_csv(path, index=False)
+        frame.to_csv(path, index=False, float_format=float_format)
 
 
-def predictions_frame(predictions, proba=None, classes=None):
-    """Return ``prediction`` (``prediction_<i>`` per output) and ``proba_<class>`` columns."""
+def predictions_frame(predictions, proba=None, classes=None, ids=None):
+    """Return the row ids, ``prediction`` (``prediction_<i>`` per output) and ``proba_<class>``.
+
+    ``ids`` is a named Series (the user's id column, or the input's index
+    named ``row``) that becomes the first column.
+    """
     predictions = np.asarray(predictions)
     if predictions.ndim == 1:
-        frame = pd.DataFrame({"prediction": predictions})
+        columns = {"prediction": predictions}
     else:
-        frame = pd.DataFrame({f"prediction_{i}": col for i, col in enumerate(predictions.T)})
+        columns = {f"prediction_{i}": col for i, col in enumerate(predictions.T)}
     if proba is not None:
         for label, column in zip(classes, proba.T, strict=True):
-            frame[f"proba_{label}"] = column
-    return frame
+            columns[f"proba_{label}"] = column
+    if ids is None:
+        return pd.DataFrame(columns)
+    if ids.name in columns:
+        raise ValueError(f"the id column {ids.name!r} has the name of an output column.")
+    return pd.DataFrame({ids.name: ids.to_numpy(), **columns})
 
 
 def _require_pyarrow(path):
@@ -156,27 +178,12 @@ def _is_numeric(column):
 
 
 def category_strings(column):
-    """Return a column as strings (object dtype), whole floats without ``.0``, NaN if missing."""
-    present = column.notna()
-    strings = pd.Series(np.nan, index=column.index, dtype=object)
-    values = column[present]
-    if pd.api.types.is_float_dtype(values):
-        numbers = values.to_numpy(dtype=np.float64)
-        whole = (numbers == np.round(numbers)) & (np.abs(numbers) < 2**53)
-        text = numbers.astype(str).astype(object)
-        text[whole] = numbers[whole].astype(np.int64).astype(str)
-        strings[present] = text
-    else:
-        strings[present] = values.astype(str)
-    return strings
+    """Return a column as category text (object dtype), NaN where missing.
 
-
-def as_categories(frame, columns):
-    """Return a copy of ``frame`` whose ``columns`` hold strings (object dtype) or NaN."""
-    frame = frame.copy()
-    for column in columns:
-        frame[column] = category_strings(frame[column])
-    return frame
+    The same spelling as :class:`~skdann.preprocessing.CategoryStrings`:
+    whole floats without ``.0``, so integer codes match across files.
+    """
+    return pd.Series(category_text(column.to_numpy(dtype=object)), index=column.index)
 
 
 def make_preprocessor(numeric, categorical):
@@ -191,7 +198,8 @@ def make_preprocessor(numeric, categorical):
             min_frequency=MIN_FREQUENCY,
             sparse_output=False,
         )
-        steps = make_pipeline(SimpleImputer(strategy="most_frequent"), encoder)
+        # CategoryStrings is inside the saved model: the CLI and Python feed it the raw table.
+        steps = make_pipeline(CategoryStrings(), SimpleImputer(strategy="most_frequent"), encoder)
         transformers.append(("categorical", steps, list(categorical)))
     return ColumnTransformer(transformers)
 
@@ -216,11 +224,3 @@ def check_numeric(frame, columns, path):
                 f"{path}: column {column!r} was numeric at fit but holds the text "
                 f"{values.iloc[row]!r} (data row {row + 1}); fix or blank that value."
             )
-
-
-def categorical_columns(model):
-    """Return the columns a fitted model's preprocessor treats as categorical."""
-    first = model.steps[0][1] if isinstance(model, Pipeline) else None
-    if not isinstance(first, ColumnTransformer):
-        return []
-    return [c for name, _, cols in first.transformers_ if name == "categorical" for c in cols]

@@ -2,21 +2,24 @@
 
 ::
 
-    skdann fit --source s.csv --target t.csv --label y -o model.skdann
-    skdann predict --model model.skdann --input t.csv -o predictions.csv [--proba]
+    skdann fit --source s.csv --target t.csv --label y -o model.skdann [--estimator seed-ensemble]
+    skdann predict --model model.skdann --input t.csv -o predictions.csv [--proba] [--id COL]
     skdann evaluate --model model.skdann --input t.csv --label y
     skdann info model.skdann
     skdann demo [--quick]
 
-Tables are CSV, or Parquet (``.parquet``/``.pq``, needs pyarrow); the
-commands that read tables need pandas. ``fit`` builds a
-:class:`~sklearn.pipeline.Pipeline`: a
+``python -m skdann`` is the same command. Tables are CSV, or Parquet
+(``.parquet``/``.pq``, needs pyarrow); the commands that read tables need
+pandas. ``fit`` builds a :class:`~sklearn.pipeline.Pipeline`: a
 :class:`~sklearn.compose.ColumnTransformer` fitted on the rows of both
 tables, then a :class:`~skdann.DANNClassifier` or
-:class:`~skdann.DANNRegressor`, and saves it with :func:`skdann.io.save`.
-Progress goes to stderr, results to stdout or the output file; an error is
-one line on stderr (``skdann: error: ...``) and exit status 2.
-"""
+:class:`~skdann.DANNRegressor` (or a :class:`~skdann.ensemble.SeedEnsemble`
+of them), and saves it with :func:`skdann.io.save`. Every transformation of
+the input is a step of that pipeline, so ``predict`` and ``evaluate`` pass
+the table's columns to the model unchanged, as Python would. Progress goes
+to stderr, results to stdout or the output file; an error in the arguments
+or files is one line on stderr (``skdann: error: ...``) and exit status 2.
+Only the standard library is imported before the arguments are parsed."""
 
 import argparse
 import ast
@@ -25,18 +28,11 @@ import itertools
 import os
 import sys
 
-from sklearn.base import is_classifier
-from sklearn.metrics import (
-    accuracy_score,
-    balanced_accuracy_score,
-    mean_absolute_error,
-    r2_score,
-)
-from sklearn.pipeline import make_pipeline
+# Only the standard library at import time: torch, skorch, scikit-learn and pandas load
+# when a command needs them, so ``skdann --help`` answers at once.
+from . import demo
+from ._version import __version__
 
-from . import DANNClassifier, DANNRegressor, __version__, demo, io, stack_domains
-
-_ESTIMATORS = {"classification": DANNClassifier, "regression": DANNRegressor}
 _NOT_SETTABLE = {"feature_extractor", "callbacks"}
 _MAX_WEIGHTS = 10**8
 """The most weights between hidden layers ``--set`` accepts (400 MB of float32)."""
@@ -53,7 +49,13 @@ Task (--task auto): classification when the label holds strings, booleans,
 or whole numbers with at most 20 distinct values; regression otherwise.
 
 The estimator starts from verbose=1 and random_state=0; --set changes any
-parameter (values are Python literals: 50, 0.01, (64, 32), None, adam)."""
+parameter (values are Python literals: 50, 0.01, (64, 32), None, adam).
+With --estimator seed-ensemble, n_seeds and random_state are the
+ensemble's, every other key its members' (estimator__KEY also works)."""
+_ESTIMATORS = {
+    "dann": "DANNClassifier or DANNRegressor",
+    "seed-ensemble": "SeedEnsemble of DANNClassifier or DANNRegressor",
+}
 
 
 class CommandError(Exception):
@@ -107,14 +109,21 @@ def build_parser():
         "--task",
         choices=["auto", "classification", "regression"],
         default="auto",
-        help="see below",
+        help="what to fit (auto: the rule in the description above)",
+    )
+    fit.add_argument(
+        "--estimator",
+        choices=list(_ESTIMATORS),
+        default="dann",
+        help="dann: one DANN network; seed-ensemble: the average of n_seeds (default 5) "
+        "DANN networks with different seeds (default dann)",
     )
     fit.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="estimator parameter: max_iter=50, hidden_layer_sizes=(64,)",
+        help="estimator parameter: max_iter=50, hidden_layer_sizes=(64,), n_seeds=3",
     )
     fit.add_argument(
         "--categorical", default="", metavar="COL,...", help="integer-coded columns to one-hot"
@@ -125,29 +134,57 @@ def build_parser():
     _add_encoding(fit)
     fit.set_defaults(run=run_fit)
 
-    predict = commands.add_parser("predict", help="predict the rows of a table")
-    predict.add_argument("--model", required=True)
-    predict.add_argument("--input", required=True)
+    predict = commands.add_parser(
+        "predict",
+        help="predict the rows of a table",
+        description="Write one output row per input row: a row id, the prediction and, with "
+        "--proba, the class probabilities.",
+    )
+    _add_model(predict)
+    predict.add_argument(
+        "--input", required=True, help="table to predict (CSV or Parquet) with the model's columns"
+    )
     predict.add_argument("-o", "--output", default="-", help="CSV or Parquet file (- = stdout)")
     predict.add_argument("--proba", action="store_true", help="add class probabilities")
+    predict.add_argument(
+        "--id",
+        metavar="COL",
+        help="copy this input column into the output as the row id (default: a 'row' column "
+        "with the input's row numbers, from 0)",
+    )
+    predict.add_argument(
+        "--float-format",
+        default="%.6g",
+        metavar="FMT",
+        help="printf-style format of the floats in a CSV output (default %%.6g; %%.17g keeps "
+        "every digit)",
+    )
     _add_force(predict)
     _add_encoding(predict)
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labeled table")
-    evaluate.add_argument("--model", required=True)
-    evaluate.add_argument("--input", required=True)
-    evaluate.add_argument("--label", required=True)
+    _add_model(evaluate)
+    evaluate.add_argument(
+        "--input", required=True, help="labeled table (CSV or Parquet) with the model's columns"
+    )
+    evaluate.add_argument("--label", required=True, help="label column of the input table")
     _add_encoding(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
     info = commands.add_parser("info", help="describe a model file")
-    info.add_argument("model")
+    info.add_argument("model", help="model file written by skdann fit or skdann.save")
     info.set_defaults(run=run_info)
 
     demo_parser = commands.add_parser("demo", help="run the MNIST -> optdigits demo")
     demo.build_parser(demo_parser).set_defaults(run=run_demo)
     return parser
+
+
+def _add_model(parser):
+    parser.add_argument(
+        "--model", required=True, help="model file written by skdann fit or skdann.save"
+    )
 
 
 def _add_force(parser):
@@ -196,18 +233,58 @@ def run_fit(args):
         _note(f"task: {task} (label {args.label!r}); --task overrides.")
     y_source = tables.label_values(labels, task, args.label)
     numeric, categorical = tables.split_columns(source, target, _names(args.categorical))
-    source, target = (tables.as_categories(t, categorical) for t in (source, target))
-    settings = _parse_settings(args.set, _ESTIMATORS[task])
-    estimator = _ESTIMATORS[task](verbose=1, random_state=0).set_params(**settings)
+    estimator = make_estimator(args.estimator, task)
+    estimator.set_params(**_parse_settings(args.set, estimator))
+    from sklearn.pipeline import make_pipeline
+
+    from . import io, stack_domains
+
     model = make_pipeline(tables.make_preprocessor(numeric, categorical), estimator)
     X, y = stack_domains(source, y_source, target, regression=task == "regression")
     with contextlib.redirect_stdout(sys.stderr):
         model.fit(X, y)
     io.save(model, args.output)
     print(
-        f"saved {type(estimator).__name__} ({task} of {args.label!r}, {len(source.columns)} "
-        f"columns, {estimator.n_iter_} epochs) to {args.output}"
+        f"saved {_model_name(estimator)} ({task} of {args.label!r}, {len(source.columns)} "
+        f"columns, {_epochs(estimator)}) to {args.output}"
     )
+
+
+def make_estimator(name, task):
+    """Return the unfitted estimator ``skdann fit --estimator name`` starts from.
+
+    Parameters
+    ----------
+    name : {"dann", "seed-ensemble"}
+        A DANN estimator, or a :class:`~skdann.ensemble.SeedEnsemble` of them.
+    task : {"classification", "regression"}
+        :class:`~skdann.DANNClassifier` or :class:`~skdann.DANNRegressor`.
+
+    Returns
+    -------
+    estimator
+        With ``verbose=1`` and ``random_state=0``.
+    """
+    from . import DANNClassifier, DANNRegressor
+    from .ensemble import SeedEnsemble
+
+    cls = DANNClassifier if task == "classification" else DANNRegressor
+    dann = cls(verbose=1, random_state=0)
+    return dann if name == "dann" else SeedEnsemble(dann, random_state=0)
+
+
+def _model_name(estimator):
+    members = getattr(estimator, "estimators_", None)
+    if members is None:
+        return type(estimator).__name__
+    return f"{type(estimator).__name__} of {len(members)} {type(estimator.estimator).__name__}"
+
+
+def _epochs(estimator):
+    counts = [m.n_iter_ for m in getattr(estimator, "estimators_", [estimator])]
+    if len(set(counts)) == 1:
+        return f"{counts[0]} epochs" + (" each" if len(counts) > 1 else "")
+    return f"{', '.join(map(str, counts))} epochs"
 
 
 def _training_tables(args, tables):
@@ -240,17 +317,33 @@ def run_predict(args):
     """``skdann predict``: write predictions (and probabilities) for a table."""
     tables = _tables()
     _check_output(args, ("--input", args.input), ("--model", args.model))
+    from sklearn.base import is_classifier
+
     model = _load(args.model)
-    X = _inputs(model, tables.read_table(args.input, args.encoding), args.input)
+    table = tables.read_table(args.input, args.encoding)
+    if args.id is not None and args.id not in table.columns:
+        raise CommandError(f"--id {args.id!r} is not a column of {args.input}.")
+    ids = table[args.id] if args.id is not None else table.index.to_series(name="row")
+    X = _inputs(model, table, args.input)
     if args.proba and not is_classifier(model):
         raise CommandError(f"--proba needs a classifier; {args.model} holds a regressor.")
     proba = model.predict_proba(X) if args.proba else None
-    frame = tables.predictions_frame(model.predict(X), proba, getattr(model, "classes_", None))
-    tables.write_table(frame, args.output, sys.stdout)
+    frame = tables.predictions_frame(
+        model.predict(X), proba, getattr(model, "classes_", None), ids=ids
+    )
+    tables.write_table(frame, args.output, sys.stdout, float_format=args.float_format)
 
 
 def run_evaluate(args):
     """``skdann evaluate``: print accuracy and balanced accuracy, or R² and MAE."""
+    from sklearn.base import is_classifier
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        mean_absolute_error,
+        r2_score,
+    )
+
     tables = _tables()
     model = _load(args.model)
     table = tables.read_table(args.input, args.encoding)
@@ -276,7 +369,9 @@ def run_evaluate(args):
 
 def run_info(args):
     """``skdann info``: print what a model file holds, without loading its weights."""
-    config = _load(args.model, io.read_config)
+    from .io import read_config
+
+    config = _load(args.model, read_config)
     try:
         print(_describe(config))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -287,27 +382,52 @@ def run_info(args):
 
 
 def _describe(config):
-    fitted, pipeline, history = config["fitted"], config["pipeline"], config["history"]
     lines = [f"model: {config['estimator']}"]
+    pipeline, members = config["pipeline"], config.get("members")
+    if members is not None:
+        lines[0] += f" of {len(members)} {_final_estimator(members[0])}"
     if pipeline is not None:
         lines[0] += f" (last step {pipeline['final_step']!r} of a Pipeline)"
         names = pipeline.get("feature_names_in_")
         if names:
             lines.append(f"input columns: {len(names)} ({', '.join(names)})")
-    lines.append(f"network inputs: {fitted['n_features_in_']}")
-    if "classes_" in fitted:
-        lines.append(f"classes: {fitted['classes_']['values']}")
+    if members is not None:
+        lines.append(f"seeds: {config['fitted']['seeds_']}")
+        lines.extend(_describe_network(members[0]["fitted"], members[0]["history"], members))
     else:
-        lines.append(f"outputs: {fitted['n_outputs_']}")
-    loss = history[-1].get("train_loss") if history else None
-    last = f", last train_loss {loss:.4g}" if isinstance(loss, (int, float)) else ""
-    lines.append(f"epochs: {fitted['n_iter_']}{last}")
+        lines.extend(_describe_network(config["fitted"], config["history"]))
     versions = ", ".join(f"{name} {v}" for name, v in config["versions"].items())
     lines.append(f"saved with: {versions}")
     lines.append("parameters:")
     for name, value in config["params"].items():
         lines.append(f"  {name} = {_setting_text(value)}")
+    if members is not None:
+        lines.append(f"parameters of the members ({_final_estimator(members[0])}):")
+        for name, value in members[0]["params"].items():
+            text = "(the member's seed)" if name == "random_state" else _setting_text(value)
+            lines.append(f"  {name} = {text}")
     return "\n".join(lines)
+
+
+def _final_estimator(node):
+    if node.get("pipeline") is None:
+        return node["estimator"]
+    return f"Pipeline ending in {node['estimator']}"
+
+
+def _describe_network(fitted, history, members=None):
+    """Lines on a DANN network's inputs, classes or outputs, and epochs (every member's)."""
+    lines = [f"network inputs: {fitted['n_features_in_']}"]
+    if "classes_" in fitted:
+        lines.append(f"classes: {fitted['classes_']['values']}")
+    else:
+        lines.append(f"outputs: {fitted['n_outputs_']}")
+    if members is not None:
+        epochs = ", ".join(str(m["fitted"]["n_iter_"]) for m in members)
+        return [*lines, f"epochs of the members: {epochs}"]
+    loss = history[-1].get("train_loss") if history else None
+    last = f", last train_loss {loss:.4g}" if isinstance(loss, (int, float)) else ""
+    return [*lines, f"epochs: {fitted['n_iter_']}{last}"]
 
 
 def _setting_text(value):
@@ -318,32 +438,50 @@ def _setting_text(value):
     return repr(tuple(value) if isinstance(value, list) else value)
 
 
-def _parse_settings(settings, estimator_class):
-    valid = sorted(set(estimator_class().get_params()) - _NOT_SETTABLE)
+def _parse_settings(settings, estimator):
+    """Return ``--set`` settings as ``set_params`` keywords for ``estimator``."""
+    names = _settable(estimator)
+    valid = sorted(k for k in names if "__" not in k)
     params = {}
     for setting in settings:
         key, sep, text = setting.partition("=")
         key = key.strip()
         if not sep or not key:
             raise CommandError(f"--set expects KEY=VALUE, got {setting!r}.")
-        if key in _NOT_SETTABLE:
+        if key.rpartition("__")[2] in _NOT_SETTABLE:
             raise CommandError(
                 f"{key} cannot be set from the command line (it takes Python objects); use "
                 "the Python API (skdann.DANNClassifier / DANNRegressor) for it."
             )
-        if key not in valid:
+        if key not in names:
             raise CommandError(
-                f"unknown parameter {key!r} for {estimator_class.__name__}; "
+                f"unknown parameter {key!r} for {type(estimator).__name__}; "
                 f"valid keys: {', '.join(valid)}."
             )
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             value = text
-        if key in ("hidden_layer_sizes", "domain_hidden_layer_sizes"):
+        if key.rpartition("__")[2] in ("hidden_layer_sizes", "domain_hidden_layer_sizes"):
             _check_layer_sizes(key, value)
-        params[key] = value
+        params[names[key]] = value
     return params
+
+
+def _settable(estimator):
+    """Map each key ``--set`` accepts to the ``set_params`` name it sets.
+
+    A meta-estimator's own parameters are set directly; its ``estimator``'s
+    by their name or as ``estimator__name``.
+    """
+    own = set(estimator.get_params(deep=False)) - _NOT_SETTABLE - {"estimator"}
+    names = {name: name for name in own}
+    inner = getattr(estimator, "estimator", None)
+    if inner is not None:
+        for name in set(inner.get_params(deep=False)) - _NOT_SETTABLE:
+            names[f"estimator__{name}"] = f"estimator__{name}"
+            names.setdefault(name, f"estimator__{name}")
+    return names
 
 
 def _check_layer_sizes(key, value):
@@ -372,7 +510,9 @@ def _tables():
     return _tabular
 
 
-def _load(path, reader=io.load):
+def _load(path, reader=None):
+    if reader is None:
+        from .io import load as reader
     try:
         return reader(path)
     except FileNotFoundError as exc:
@@ -388,7 +528,7 @@ def _inputs(model, table, path):
         table = table[list(names)]
     tables = _tables()
     tables.check_numeric(table, tables.numeric_columns(model), path)
-    return tables.as_categories(table, tables.categorical_columns(model))
+    return table
 
 
 def _names(text):

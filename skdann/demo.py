@@ -13,13 +13,6 @@ Run with ``python -m skdann.demo`` or ``skdann demo``.
 import argparse
 import time
 
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-
-from . import DANNClassifier, stack_domains
-from ._device import resolve_device
-from .datasets import load_mnist_optdigits
-
 
 def run_demo(max_iter=100, random_state=0, device="auto", verbose=0):
     """Fit source-only and DANN pipelines on MNIST -> optdigits.
@@ -43,6 +36,13 @@ def run_demo(max_iter=100, random_state=0, device="auto", verbose=0):
         ``adaptation_accuracy`` (on the unlabeled half used for adaptation)
         and ``seconds`` (fit time).
     """
+    # Imported here: ``skdann --help`` builds this parser without loading torch.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from . import DANNClassifier, stack_domains
+    from .datasets import load_mnist_optdigits
+
     data = load_mnist_optdigits(random_state=random_state)
     X, y = stack_domains(data.X_source, data.y_source, data.X_target)
     rows = []
@@ -114,6 +114,8 @@ def _positive_int(text):
 
 
 def _device(text):
+    from ._device import resolve_device
+
     try:
         return resolve_device(text)
     except ValueError as exc:

@@ -58,6 +58,11 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
         Their seeds.
     classes_ : ndarray
         Class labels (classifiers only), from the first member.
+    n_features_in_ : int
+        Number of features seen in ``fit`` (when the members record it).
+    feature_names_in_ : ndarray of str
+        Names of the features seen in ``fit``, when ``X`` had string column
+        names.
 
     Examples
     --------
@@ -124,12 +129,17 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
             member.set_params(**dict.fromkeys(names, seed))
             args = (X, y) if X_target is None else (X, y, X_target)
             members.append(member.fit(*args, **fit_params))
+        return self._set_members(members, seeds)
+
+    def _set_members(self, members, seeds):
+        """Set the fitted attributes from fitted members (``fit``, and :func:`skdann.io.load`)."""
         self.estimators_ = members
         self.seeds_ = seeds
         if is_classifier(self):
             self.classes_ = members[0].classes_
-        if hasattr(members[0], "n_features_in_"):
-            self.n_features_in_ = members[0].n_features_in_
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(members[0], name):
+                setattr(self, name, getattr(members[0], name))
         return self
 
     def get_metadata_routing(self):

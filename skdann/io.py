@@ -6,13 +6,14 @@ Two ways to keep a fitted model:
   otherwise trust. Unpickling a file can run any code it holds, so never
   load a pickle that travelled from someone else.
 - :func:`save` and :func:`load`: for files that travel. A model file is a
-  zip archive of four parts, none of them a pickle:
+  zip archive of up to four parts, none of them a pickle:
 
   ``config.json``
-      The estimator's class (``DANNClassifier`` or ``DANNRegressor``, looked
-      up in a fixed table), its parameters, the fitted attributes that
-      prediction needs, the per-epoch history (numbers only) and the
-      versions of skdann, torch, scikit-learn, skorch and numpy.
+      The estimator's class (``DANNClassifier``, ``DANNRegressor`` or
+      ``SeedEnsemble``, looked up in a fixed table), its parameters, the
+      fitted attributes that prediction needs, the per-epoch history
+      (numbers only) and the versions of skdann, torch, scikit-learn,
+      skorch and numpy.
   ``weights.pt``
       The network's ``state_dict``, read back with
       ``torch.load(..., weights_only=True, map_location="cpu")``.
@@ -20,13 +21,20 @@ Two ways to keep a fitted model:
       For a :class:`~sklearn.pipeline.Pipeline` ending in a DANN estimator,
       the steps before it, written with :mod:`skops.io` (``pip install
       skops``) and loaded only when every type they use is a class from
-      scikit-learn, NumPy or ``scipy.sparse``, a plain built-in type, or a
-      type the caller names in ``trusted``.
+      scikit-learn, NumPy or ``scipy.sparse``, :mod:`skdann.preprocessing`'s
+      :class:`~skdann.preprocessing.CategoryStrings`, a plain built-in type,
+      or a type the caller names in ``trusted``.
   ``checksums.json``
       The SHA-256 of each other member. :func:`load` and :func:`read_config`
       refuse a member whose content does not match, so a damaged file or a
       hand-edited config (swapped ``classes_``, a changed ``alpha``) is a
       one-line error rather than a model that predicts differently.
+
+A :class:`~skdann.ensemble.SeedEnsemble` (format version 3) stores its
+``n_seeds``, ``random_state`` and seeds in ``config.json``, and each member's
+config under ``members``; member ``i``'s weights and preprocessing are the
+members ``members/<i>/weights.pt`` and ``members/<i>/preprocessing.skops``
+(checked like the others).
 
 The checksums are not a signature: anyone who edits a member on purpose can
 recompute its checksum (or drop the file back to format version 1, which had
@@ -49,15 +57,18 @@ callable schedules, ``callbacks``) is not stored: see :func:`save`.
 import hashlib
 import io
 import json
+import numbers
 import sys
 import warnings
 import zipfile
 import zlib
 
 import torch
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._archive import CHECKSUMS, CONFIG, ENSEMBLE, FORMAT, PREPROCESSING, read_archive
 from ._model_state import (
     ESTIMATORS,
     NOT_A_MODEL,
@@ -65,37 +76,38 @@ from ._model_state import (
     encode_fitted,
     encode_params,
     history_row,
-    network_size,
+    plain,
     rebuild,
     versions,
 )
+from .ensemble import SeedEnsemble
 
 __all__ = ["load", "read_config", "save"]
 
-FORMAT, FORMAT_VERSION = "skdann-model", 2
-_READS = (1, 2)  # format 1: no checksums
-_CONFIG, _PREPROCESSING, _CHECKSUMS = "config.json", "preprocessing.skops", "checksums.json"
-_MAX_CONFIG_BYTES = 64 * 2**20  # the history of a million epochs fits
-_MAX_CHECKSUMS_BYTES = 2**16
-# The built-in network's weights are float32; torch.save adds a header per tensor.
-_WEIGHT_SLACK_BYTES = 2**20
 _TRUSTED_ROOTS = ("sklearn", "numpy", "scipy.sparse")
-_TRUSTED_TEXT = "classes from scikit-learn, NumPy and scipy.sparse, plain built-in types"
+# skdann's own preprocessing classes (no user code): the CLI's pipeline uses them.
+_TRUSTED_SKDANN = {"skdann.preprocessing.CategoryStrings"}
+_TRUSTED_TEXT = (
+    "classes from scikit-learn, NumPy and scipy.sparse, skdann.preprocessing's, plain built-in "
+    "types"
+)
 _BUILTIN_TYPES = {
     "bool", "bytes", "complex", "dict", "float", "frozenset", "int", "list", "NoneType",
     "object", "set", "slice", "str", "tuple",
 }  # fmt: skip
+_SAVES = "a DANNClassifier, a DANNRegressor or a SeedEnsemble of them, or a Pipeline ending in one"
 
 
 def save(estimator, path):
-    """Save a fitted DANN estimator, or a Pipeline ending in one, to ``path``.
+    """Save a fitted DANN estimator or seed ensemble, or a Pipeline ending in one, to ``path``.
 
     Parameters
     ----------
-    estimator : DANNClassifier, DANNRegressor or Pipeline
-        The fitted model. A :class:`~sklearn.pipeline.Pipeline` ending in a
-        DANN estimator needs ``skops`` (``pip install skops``) for the steps
-        before it.
+    estimator : DANNClassifier, DANNRegressor, SeedEnsemble or Pipeline
+        The fitted model. A :class:`~skdann.ensemble.SeedEnsemble`'s members
+        are DANN estimators or pipelines ending in one. The steps of a
+        :class:`~sklearn.pipeline.Pipeline` before the DANN estimator need
+        ``skops`` (``pip install skops``).
     path : str or path-like
         File to write (by convention ``*.skdann``).
 
@@ -112,60 +124,107 @@ def save(estimator, path):
     --------
     load : Load the model back.
     """
-    pipeline = estimator if isinstance(estimator, Pipeline) else None
-    est = estimator.steps[-1][1] if pipeline is not None else estimator
-    if type(est) not in ESTIMATORS.values():
-        raise TypeError(
-            "skdann.io.save saves a DANNClassifier, a DANNRegressor or a Pipeline ending in "
-            f"one; got {type(est).__name__}. Pickle other models (trusted files only)."
+    notes = {"custom": set(), "dropped": set()}
+    node, members = _encode(estimator, "", notes)
+    ensemble = node["estimator"] == ENSEMBLE
+    config = {"format": FORMAT, "format_version": 3 if ensemble else 2, **node}
+    config["versions"] = versions()
+    if any(name.endswith(PREPROCESSING) for name in members):
+        config["versions"]["skops"] = sys.modules["skops"].__version__
+    members[CONFIG] = json.dumps(config, indent=1).encode("utf-8")
+    checksums = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
+    members[CHECKSUMS] = json.dumps({"sha256": checksums}, indent=1).encode("utf-8")
+    first = [name for name in (CONFIG, WEIGHTS, PREPROCESSING) if name in members]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in [*first, *sorted(set(members) - set(first))]:
+            archive.writestr(name, members[name])
+    if notes["custom"]:
+        warnings.warn(
+            f"{path} stores the weights of the custom feature_extractor "
+            f"({', '.join(sorted(notes['custom']))}) but not its code: pass it back with "
+            "skdann.io.load(path, feature_extractor=...).",
+            UserWarning,
+            stacklevel=2,
         )
+    if notes["dropped"]:
+        warnings.warn(
+            f"{path} does not store {', '.join(sorted(notes['dropped']))} (user code or state "
+            "used only for training); the loaded model has their defaults.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+def _encode(model, prefix, notes):
+    """Return the config node and the archive members of a model (and its pipeline)."""
+    pipeline = model if isinstance(model, Pipeline) else None
+    final = model.steps[-1][1] if pipeline is not None else model
+    if isinstance(final, SeedEnsemble) and not prefix:
+        node, members = _encode_ensemble(final, notes)
+    elif type(final) in ESTIMATORS.values():
+        node, members = _encode_dann(final, prefix, notes)
+    else:
+        inner = " inside a SeedEnsemble" if prefix else ""
+        raise TypeError(
+            f"skdann.io.save saves {_SAVES}; got {type(final).__name__}{inner}. Pickle other "
+            "models (trusted files only)."
+        )
+    node["pipeline"] = None
+    if pipeline is not None:
+        names = getattr(pipeline, "feature_names_in_", None)
+        node["pipeline"] = {
+            "final_step": pipeline.steps[-1][0],
+            "feature_names_in_": None if names is None else [str(n) for n in names],
+        }
+        if len(pipeline) > 1:
+            members[prefix + PREPROCESSING] = _skops().dumps(pipeline[:-1])
+    return node, members
+
+
+def _encode_dann(est, prefix, notes):
     check_is_fitted(est)
     params, dropped, custom = encode_params(est)
-    config = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+    notes["dropped"].update(dropped)
+    if custom is not None:
+        notes["custom"].add(custom)
+    node = {
         "estimator": type(est).__name__,
         "params": params,
         "custom_feature_extractor": custom,
         "fitted": encode_fitted(est),
         "history": [history_row(row) for row in est.history_],
-        "versions": versions(),
-        "pipeline": None,
     }
-    members = {}
-    if pipeline is not None:
-        names = getattr(pipeline, "feature_names_in_", None)
-        config["pipeline"] = {
-            "final_step": pipeline.steps[-1][0],
-            "feature_names_in_": None if names is None else [str(n) for n in names],
-        }
-        if len(pipeline) > 1:
-            members[_PREPROCESSING] = _skops().dumps(pipeline[:-1])
-            config["versions"]["skops"] = sys.modules["skops"].__version__
     weights = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in est.net_.module_.state_dict().items()}, weights)
-    members[WEIGHTS] = weights.getvalue()
-    members[_CONFIG] = json.dumps(config, indent=1).encode("utf-8")
-    checksums = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
-    members[_CHECKSUMS] = json.dumps({"sha256": checksums}, indent=1).encode("utf-8")
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in (_CONFIG, WEIGHTS, _PREPROCESSING, _CHECKSUMS):
-            if name in members:
-                archive.writestr(name, members[name])
-    if custom is not None:
-        warnings.warn(
-            f"{path} stores the weights of the custom feature_extractor ({custom}) but not "
-            "its code: pass it back with skdann.io.load(path, feature_extractor=...).",
-            UserWarning,
-            stacklevel=2,
-        )
-    if dropped:
-        warnings.warn(
-            f"{path} does not store {', '.join(dropped)} (user code or state used only for "
-            "training); the loaded model has their defaults.",
-            UserWarning,
-            stacklevel=2,
-        )
+    return node, {prefix + WEIGHTS: weights.getvalue()}
+
+
+def _encode_ensemble(ensemble, notes):
+    """A SeedEnsemble: its own settings, the seeds, and one node per member."""
+    check_is_fitted(ensemble)
+    settings = {"random_state": ensemble.random_state}
+    for name, value in ensemble.estimator.get_params().items():
+        if name.split("__")[-1] == "random_state":
+            settings[f"estimator__{name}"] = value
+    params = {"n_seeds": ensemble.n_seeds}
+    for key, value in settings.items():
+        if value is None or isinstance(value, numbers.Integral):
+            params[key] = None if value is None else int(value)
+        else:  # a RandomState instance: used only to draw the seeds
+            params[key] = None
+            notes["dropped"].add(key)
+    node = {
+        "estimator": ENSEMBLE,
+        "params": params,
+        "fitted": {"seeds_": plain(ensemble.seeds_)},
+        "members": [],
+    }
+    members = {}
+    for index, member in enumerate(ensemble.estimators_):
+        member_node, member_files = _encode(member, f"members/{index}/", notes)
+        node["members"].append(member_node)
+        members.update(member_files)
+    return node, members
 
 
 def load(path, *, feature_extractor=None, trusted=None):
@@ -178,17 +237,20 @@ def load(path, *, feature_extractor=None, trusted=None):
     feature_extractor : torch.nn.Module or callable, default=None
         The custom ``feature_extractor`` the model was fitted with (the same
         module or factory), required when it had one; its weights are read
-        from the file.
+        from the file (for a seed ensemble, every member's).
     trusted : list of str, default=None
         Types of the preprocessing steps to accept beyond the built-in
         allow-list (classes from scikit-learn, NumPy and ``scipy.sparse``,
-        and plain built-in types). The error for a refused file lists them.
+        :class:`~skdann.preprocessing.CategoryStrings`, and plain built-in
+        types). The error for a refused file lists them.
 
     Returns
     -------
-    DANNClassifier, DANNRegressor or Pipeline
+    DANNClassifier, DANNRegressor, SeedEnsemble or Pipeline
         The fitted model, as saved, on the CPU (``device="cpu"``).
-        Callable schedules and ``callbacks`` are back to their defaults.
+        Callable schedules and ``callbacks`` are back to their defaults. A
+        seed ensemble's ``estimator`` is an unfitted clone of its first
+        member (with the saved ``random_state``), which refits alike.
 
     Raises
     ------
@@ -204,7 +266,7 @@ def load(path, *, feature_extractor=None, trusted=None):
         When the file was saved with another version of skdann, torch or
         scikit-learn.
     """
-    config, members = _read_archive(path, weights=True)
+    config, members = read_archive(path, weights=True)
     current = versions()
     for name in ("skdann", "torch", "scikit-learn"):
         if config["versions"].get(name) != current[name]:
@@ -215,30 +277,49 @@ def load(path, *, feature_extractor=None, trusted=None):
                 UserWarning,
                 stacklevel=2,
             )
-    try:
-        est = rebuild(path, config, members[WEIGHTS], feature_extractor)
-    except (AttributeError, KeyError, IndexError, TypeError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        raise ValueError(
-            f"{path}: cannot rebuild the model its config describes: {message}"
-        ) from exc
-    if config["pipeline"] is None:
-        return est
+    return _decode(path, config, members, "", feature_extractor, trusted or [])
+
+
+def _decode(path, node, members, prefix, feature_extractor, trusted):
+    """Rebuild the model a config node describes (recursively for an ensemble)."""
+    if node["estimator"] == ENSEMBLE:
+        final = _decode_ensemble(path, node, members, feature_extractor, trusted)
+    else:
+        try:
+            final = rebuild(path, node, members[prefix + WEIGHTS], feature_extractor)
+        except (AttributeError, KeyError, IndexError, TypeError) as exc:
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            raise ValueError(
+                f"{path}: cannot rebuild the model its config describes: {message}"
+            ) from exc
+    if node["pipeline"] is None:
+        return final
     steps = []
-    if _PREPROCESSING in members:
-        steps = _load_preprocessing(path, members[_PREPROCESSING], trusted or []).steps
-    return Pipeline([*steps, (config["pipeline"]["final_step"], est)])
+    if prefix + PREPROCESSING in members:
+        steps = _load_preprocessing(path, members[prefix + PREPROCESSING], trusted).steps
+    return Pipeline([*steps, (node["pipeline"]["final_step"], final)])
 
 
-def _skops():
+def _decode_ensemble(path, node, members, feature_extractor, trusted):
+    fitted_members = [
+        _decode(path, member, members, f"members/{index}/", feature_extractor, trusted)
+        for index, member in enumerate(node["members"])
+    ]
+    params, seeds = dict(node["params"]), node["fitted"].get("seeds_")
+    if not isinstance(seeds, list) or len(seeds) != len(fitted_members):
+        raise ValueError(NOT_A_MODEL.format(path, "its seeds_ do not match its members"))
     try:
-        import skops.io
-    except ImportError as exc:
-        raise ImportError(
-            "Saving or loading the preprocessing steps of a Pipeline needs skops: "
-            "pip install skops (or pip install skdann[io])."
+        base = clone(fitted_members[0]).set_params(
+            **{k.removeprefix("estimator__"): v for k, v in params.items() if "__" in k}
+        )
+        ensemble = SeedEnsemble(
+            base, n_seeds=params["n_seeds"], random_state=params["random_state"]
+        )
+    except (KeyError, ValueError) as exc:
+        raise ValueError(
+            f"{path}: cannot rebuild the ensemble its config describes: {exc}"
         ) from exc
-    return skops.io
+    return ensemble._set_members(fitted_members, seeds)
 
 
 def read_config(path):
@@ -256,7 +337,9 @@ def read_config(path):
     -------
     dict
         The estimator's class name, parameters, fitted attributes, per-epoch
-        history and the library versions it was saved with.
+        history and the library versions it was saved with (for a seed
+        ensemble, its settings and seeds, and under ``members`` the same
+        for each member).
 
     Raises
     ------
@@ -264,149 +347,18 @@ def read_config(path):
         When ``path`` is not a valid model file (a pickle, a damaged or
         edited archive).
     """
-    return _read_archive(path, weights=False)[0]
+    return read_archive(path, weights=False)[0]
 
 
-def _read_archive(path, weights):
-    """Return the checked config and the members of a model file.
-
-    With ``weights=False`` only the config is read; otherwise the weights
-    (after their declared size is compared with the config) and the
-    preprocessing too. Every member read is compared with its checksum.
-    """
+def _skops():
     try:
-        with zipfile.ZipFile(path) as archive:
-            return _read_members(path, archive, weights)
-    except zipfile.BadZipFile as exc:
-        raise ValueError(
-            f"{path} is not a skdann model file (not a zip archive). skdann.io.load never "
-            "unpickles; load pickle or joblib files with pickle or joblib, and only if you "
-            "trust them."
+        import skops.io
+    except ImportError as exc:
+        raise ImportError(
+            "Saving or loading the preprocessing steps of a Pipeline needs skops: "
+            "pip install skops (or pip install skdann[io])."
         ) from exc
-
-
-def _read_members(path, archive, weights):
-    infos = {info.filename: info for info in archive.infolist()}
-    missing = [name for name in (_CONFIG, WEIGHTS) if name not in infos]
-    if missing:
-        raise ValueError(NOT_A_MODEL.format(path, f"it lacks {missing}"))
-    checksums = None
-    if _CHECKSUMS in infos:
-        data = _read_member(path, archive, infos[_CHECKSUMS], _MAX_CHECKSUMS_BYTES, None)
-        checksums = _parse_checksums(path, data, infos)
-    members = {_CONFIG: _read_member(path, archive, infos[_CONFIG], _MAX_CONFIG_BYTES, checksums)}
-    config = _parse_config(path, members[_CONFIG])
-    if checksums is None and config["format_version"] >= 2:
-        raise ValueError(NOT_A_MODEL.format(path, f"it lacks {[_CHECKSUMS]}"))
-    if not weights:
-        return config, members
-    _check_training_only(path, config)
-    limit = _weights_limit(path, config, infos[WEIGHTS].file_size)
-    members[WEIGHTS] = _read_member(path, archive, infos[WEIGHTS], limit, checksums)
-    if _PREPROCESSING in infos:
-        members[_PREPROCESSING] = _read_member(
-            path, archive, infos[_PREPROCESSING], None, checksums
-        )
-    return config, members
-
-
-def _read_member(path, archive, info, limit, checksums):
-    """Read one member after checking its declared size; compare it with its checksum."""
-    if limit is not None and info.file_size > limit:
-        raise ValueError(
-            NOT_A_MODEL.format(
-                path, f"{info.filename} declares {info.file_size} bytes, more than {limit}"
-            )
-        )
-    try:
-        data = archive.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        message = f"{info.filename} is damaged ({detail}); save the model again"
-        raise ValueError(NOT_A_MODEL.format(path, message)) from exc
-    if checksums is not None and hashlib.sha256(data).hexdigest() != checksums[info.filename]:
-        raise ValueError(
-            NOT_A_MODEL.format(
-                path,
-                f"the content of {info.filename} does not match its checksum (the file was "
-                "damaged or edited); save the model again from the fitted estimator",
-            )
-        )
-    return data
-
-
-def _parse_checksums(path, data, infos):
-    try:
-        checksums = json.loads(data)["sha256"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(NOT_A_MODEL.format(path, f"bad {_CHECKSUMS}")) from exc
-    listed = {_CONFIG, WEIGHTS, _PREPROCESSING} & set(infos)
-    valid = isinstance(checksums, dict) and all(isinstance(v, str) for v in checksums.values())
-    if not valid or set(checksums) != listed:
-        message = f"{_CHECKSUMS} does not list the members of the archive ({sorted(listed)})"
-        raise ValueError(NOT_A_MODEL.format(path, message))
-    return checksums
-
-
-def _parse_config(path, data):
-    try:
-        config = json.loads(data)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting
-        raise ValueError(NOT_A_MODEL.format(path, f"bad {_CONFIG}")) from exc
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ValueError(NOT_A_MODEL.format(path, f"{_CONFIG} is not skdann's"))
-    if config.get("format_version") not in _READS or type(config["format_version"]) is not int:
-        raise ValueError(
-            f"{path} has format version {config.get('format_version')!r}; this skdann reads "
-            f"versions {_READS[0]} to {_READS[-1]}. Upgrade skdann."
-        )
-    sections = {"params": dict, "fitted": dict, "history": list, "versions": dict}
-    bad = [key for key, kind in sections.items() if not isinstance(config.get(key), kind)]
-    if bad:
-        raise ValueError(NOT_A_MODEL.format(path, f"bad {bad} in {_CONFIG}"))
-    if not all(isinstance(row, dict) for row in config["history"]):
-        raise ValueError(NOT_A_MODEL.format(path, f"bad ['history'] in {_CONFIG}"))
-    if config.get("estimator") not in ESTIMATORS:
-        message = f"unknown estimator {config.get('estimator')!r}"
-        raise ValueError(NOT_A_MODEL.format(path, f"{message} (not in {sorted(ESTIMATORS)})"))
-    config.setdefault("pipeline", None)
-    config.setdefault("custom_feature_extractor", None)
-    return config
-
-
-def _check_training_only(path, config):
-    """A file stores no user code: ``callbacks`` can only be empty."""
-    callbacks = config["params"].get("callbacks")
-    if callbacks not in (None, []):
-        message = f"its callbacks are {callbacks!r}; a model file stores none (null or [])"
-        raise ValueError(NOT_A_MODEL.format(path, message))
-
-
-def _weights_limit(path, config, declared):
-    """The most bytes the weights of the config's network can take, checked against ``declared``.
-
-    Only for the built-in MLP (a custom extractor's size is not in the
-    config): its linear layers hold at least ``4 * n_weights`` bytes, and the
-    whole network (with every head the objective builds) less than twice its
-    values' bytes plus headers. None when the sizes cannot be read (the
-    rebuild then says what is wrong).
-    """
-    size = network_size(config)
-    if size is None:
-        return None
-    n_values, extractor_weights = size
-    if declared < 4 * extractor_weights:
-        hidden = config["params"].get("hidden_layer_sizes")
-        inputs = config["fitted"].get("n_features_in_")
-        raise ValueError(
-            NOT_A_MODEL.format(
-                path,
-                f"its config describes a feature extractor of {extractor_weights} weights "
-                f"(hidden_layer_sizes {hidden} on {inputs} inputs), but {WEIGHTS} holds only "
-                f"{declared} bytes",
-            )
-        )
-    return 8 * n_values + _WEIGHT_SLACK_BYTES
+    return skops.io
 
 
 def _load_preprocessing(path, data, trusted):
@@ -414,7 +366,7 @@ def _load_preprocessing(path, data, trusted):
     try:
         untrusted = skops_io.get_untrusted_types(data=data)
     except (zipfile.BadZipFile, zlib.error, ValueError, KeyError, EOFError) as exc:
-        message = f"{_PREPROCESSING} is not a skops file ({type(exc).__name__})"
+        message = f"{PREPROCESSING} is not a skops file ({type(exc).__name__})"
         raise ValueError(NOT_A_MODEL.format(path, message)) from exc
     refused = [name for name in untrusted if name not in trusted and not _is_allowed(name)]
     if refused:
@@ -432,6 +384,8 @@ def _is_allowed(name):
     The class is looked up among the modules already imported (skops imports
     scikit-learn's); nothing is imported by a name read from a file.
     """
+    if name in _TRUSTED_SKDANN:
+        return True
     module, _, attr = name.rpartition(".")
     if module == "builtins":
         return attr in _BUILTIN_TYPES

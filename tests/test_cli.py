@@ -14,6 +14,7 @@ import pytest
 
 from skdann import _tabular, cli
 from skdann.io import load
+from skdann.preprocessing import CategoryStrings
 
 from .conftest import SHARED_DATA
 
@@ -83,12 +84,13 @@ def test_predict_evaluate_and_info(tables, model, capsys):
     code, out, _ = _run(capsys, "predict", "--model", model, "--input", target, "-o", predictions)
     assert (code, out) == (0, "")
     frame = pd.read_csv(predictions)
-    assert list(frame.columns) == ["prediction"] and len(frame) == 90
+    assert list(frame.columns) == ["row", "prediction"] and len(frame) == 90
+    assert frame["row"].tolist() == list(range(90))
     assert set(frame["prediction"]) <= {"yes", "no"}
 
     code, out, _ = _run(capsys, "predict", "--model", model, "--input", target, "--proba")
     proba = pd.read_csv(StringIO(out))
-    assert list(proba.columns) == ["prediction", "proba_no", "proba_yes"]
+    assert list(proba.columns) == ["row", "prediction", "proba_no", "proba_yes"]
     np.testing.assert_allclose(proba[["proba_no", "proba_yes"]].sum(axis=1), 1.0, rtol=1e-6)
     assert (proba["prediction"] == frame["prediction"]).all()
 
@@ -109,6 +111,91 @@ def test_predict_evaluate_and_info(tables, model, capsys):
     assert "  hidden_layer_sizes = (16,)\n" in out and "saved with: skdann " in out
     columns = {name: cols for name, _, cols in load(model)[0].transformers_}
     assert columns == {"numeric": ["size", "weight"], "categorical": ["colour", "grade"]}
+
+
+@pytest.fixture(scope="module")
+def coded_tables(tmp_path_factory):
+    """Mixed-type CSVs: integer-coded categories (whole numbers in the source, floats with
+    missing values in the target), text with missing values, numbers with missing values."""
+    folder = tmp_path_factory.mktemp("coded")
+    rng = np.random.RandomState(1)
+    for name, n, shift in (("source", 150, 0.0), ("target", 120, 1.0)):
+        frame = _table(rng, n, shift).drop(columns=["id", "amount"])
+        frame["site"] = rng.randint(0, 4, size=n)  # integer codes
+        if name == "target":
+            frame["site"] = frame["site"].astype(float)
+            frame.loc[::7, "site"] = np.nan  # read back as 1.0, 2.0, ..., NaN
+            frame.loc[::11, "grade"] = np.nan
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def test_a_model_fitted_by_the_cli_predicts_the_same_in_python(coded_tables, capsys):
+    path, target = coded_tables / "cli.skdann", coded_tables / "target.csv"
+    argv = _fit_args(coded_tables / "source.csv", target, "label", path)
+    code, _, _ = _run(capsys, *argv, "--categorical", "grade,site", *FAST)
+    assert code == 0
+    code, out, _ = _run(capsys, "predict", "--model", path, "--input", target, "--proba")
+    from_cli = pd.read_csv(StringIO(out))
+    table = pd.read_csv(target)
+    model = load(path)
+    assert list(model[0].named_transformers_["categorical"][0].feature_names_in_) == [
+        "colour",
+        "grade",
+        "site",
+    ]
+    from_python = model.predict_proba(table.drop(columns="label"))
+    assert (from_cli["prediction"] == model.predict(table.drop(columns="label"))).all()
+    np.testing.assert_allclose(from_cli[["proba_no", "proba_yes"]], from_python, rtol=1e-5)
+    code, out, _ = _run(capsys, "evaluate", "--model", path, "--input", target, "--label", "label")
+    accuracy = model.score(table.drop(columns="label"), table["label"])
+    assert f"| accuracy | {accuracy:.4f} |" in out
+
+
+def test_a_pipeline_saved_from_python_evaluates_the_same_in_the_cli(
+    coded_tables, tmp_path, capsys
+):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from skdann import DANNClassifier, save, stack_domains
+
+    source = pd.read_csv(coded_tables / "source.csv")
+    target = pd.read_csv(coded_tables / "target.csv")
+    # The user's own recipe: integer codes one-hot encoded as numbers, no text conversion.
+    encode = make_pipeline(
+        SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+    )
+    scale = make_pipeline(SimpleImputer(), StandardScaler())
+    model = make_pipeline(
+        ColumnTransformer(  # named as the CLI names its own branches
+            [("numeric", scale, ["size", "weight"]), ("categorical", encode, ["grade", "site"])]
+        ),
+        DANNClassifier(max_iter=3, hidden_layer_sizes=(16,), random_state=0),
+    )
+    X, y = stack_domains(
+        source.drop(columns="label"), source["label"], target.drop(columns="label")
+    )
+    model.fit(X, y)
+    path = tmp_path / "python.skdann"
+    save(model, path)
+    features = target.drop(columns="label")
+    code, out, _ = _run(
+        capsys, "evaluate", "--model", path, "--input", coded_tables / "target.csv", "--label",
+        "label",
+    )  # fmt: skip
+    assert code == 0
+    assert f"| accuracy | {model.score(features, target['label']):.4f} |" in out
+    code, out, _ = _run(
+        capsys, "predict", "--model", path, "--input", coded_tables / "target.csv", "--proba"
+    )
+    from_cli = pd.read_csv(StringIO(out))
+    assert (from_cli["prediction"] == model.predict(features)).all()
+    np.testing.assert_allclose(
+        from_cli[["proba_no", "proba_yes"]], model.predict_proba(features), rtol=1e-5
+    )
 
 
 def test_the_objective_is_settable_and_shown(tables, capsys):
@@ -140,9 +227,8 @@ def test_columns_are_typed_alike_in_both_tables():
     source = pd.DataFrame({"a": [1.0, 2.0], "b": [3, 4], "c": [0.5, 1.5]})
     target = pd.DataFrame({"a": [1.0, np.nan], "b": ["x", "4"], "c": [0.5, 2.5]})
     assert _tabular.split_columns(source, target, ["a"]) == (["c"], ["a", "b"])
-    typed = _tabular.as_categories(target, ["a", "b"])
-    assert typed["a"].tolist()[0] == "1" and np.isnan(typed["a"].tolist()[1])
-    assert typed["b"].tolist() == ["x", "4"]
+    typed = CategoryStrings().fit(source[["a", "b"]]).transform(target[["a", "b"]])
+    assert typed[0].tolist() == ["1", "x"] and pd.isna(typed[1][0]) and typed[1][1] == "4"
 
 
 def test_regression_on_parquet_files(tables, tmp_path, capsys):
@@ -155,7 +241,7 @@ def test_regression_on_parquet_files(tables, tmp_path, capsys):
     assert code == 0 and "task: regression (label 'amount')" in err
     output = tmp_path / "out.parquet"
     code, _, _ = _run(capsys, "predict", "--model", path, "--input", target, "-o", output)
-    assert code == 0 and list(pd.read_parquet(output).columns) == ["prediction"]
+    assert code == 0 and list(pd.read_parquet(output).columns) == ["row", "prediction"]
     code, out, _ = _run(
         capsys, "evaluate", "--model", path, "--input", target, "--label", "amount"
     )
@@ -181,7 +267,7 @@ def test_round_trip_on_student_performance(tmp_path, capsys):
     assert code == 0 and "task: classification (label 'pass')" in err
     code, out, _ = _run(capsys, "predict", "--model", path, "--input", target, "--proba")
     predictions = pd.read_csv(StringIO(out))
-    assert list(predictions.columns) == ["prediction", "proba_False", "proba_True"]
+    assert list(predictions.columns) == ["row", "prediction", "proba_False", "proba_True"]
     assert len(predictions) == 200 and set(predictions["prediction"]) <= {True, False}
     code, out, _ = _run(capsys, "evaluate", "--model", path, "--input", target, "--label", "pass")
     accuracy = (predictions["prediction"] == pd.read_csv(target)["pass"]).mean()
@@ -322,7 +408,7 @@ def test_force_lets_predict_overwrite_its_input(model, tmp_path, tables, capsys)
     path = tmp_path / "in.csv"
     path.write_bytes((tables / "target.csv").read_bytes())
     code, _, _ = _run(capsys, "predict", "--model", model, "--input", path, "-o", path, "--force")
-    assert code == 0 and list(pd.read_csv(path).columns) == ["prediction"]
+    assert code == 0 and list(pd.read_csv(path).columns) == ["row", "prediction"]
 
 
 def test_semicolon_and_latin1_files_are_read(model, tables, tmp_path, capsys):
@@ -376,3 +462,79 @@ def test_the_console_script_runs_in_a_subprocess(model):
     result = subprocess.run([*command, "info", str(model)], capture_output=True, text=True)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith("model: DANNClassifier (last step 'dannclassifier'")
+
+
+def _numeric_tables(folder, task):
+    rng = np.random.RandomState(2)
+    for name, n, shift in (("source", 80, 0.0), ("target", 60, 0.8)):
+        frame = pd.DataFrame(rng.normal(size=(n, 3)) + shift, columns=["a", "b", "c"])
+        value = frame["a"] - frame["b"] + 0.1 * rng.normal(size=n)
+        frame["y"] = (value > shift).map({True: "up", False: "down"}) if task == "c" else value
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return pd.read_csv(folder / "source.csv"), pd.read_csv(folder / "target.csv")
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["alone", "in_pipeline"])
+@pytest.mark.parametrize("kind", ["DANNClassifier", "DANNRegressor", "SeedEnsemble"])
+def test_every_public_estimator_runs_through_the_cli(kind, in_pipeline, tmp_path, capsys):
+    from skdann import DANNClassifier, DANNRegressor, save, stack_domains
+    from skdann.ensemble import SeedEnsemble
+
+    task = "r" if kind == "DANNRegressor" else "c"
+    source, target = _numeric_tables(tmp_path, task)
+    fast = {"max_iter": 3, "hidden_layer_sizes": (8,), "random_state": 0}
+    model = DANNRegressor(**fast) if task == "r" else DANNClassifier(**fast)
+    if kind == "SeedEnsemble":
+        model = SeedEnsemble(model, n_seeds=2, random_state=0)
+    if in_pipeline:
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        model = make_pipeline(StandardScaler().set_output(transform="pandas"), model)
+    features = target.drop(columns="y")
+    X, y = stack_domains(source.drop(columns="y"), source["y"], features, regression=task == "r")
+    model.fit(X, y)
+    path = tmp_path / "model.skdann"
+    save(model, path)
+    digits = ["--float-format", "%.17g"]  # every digit, for an exact comparison
+    code, out, _ = _run(
+        capsys, "predict", "--model", path, "--input", tmp_path / "target.csv", *digits
+    )
+    assert code == 0
+    np.testing.assert_array_equal(
+        pd.read_csv(StringIO(out))["prediction"], model.predict(features)
+    )
+    code, out, _ = _run(
+        capsys, "evaluate", "--model", path, "--input", tmp_path / "target.csv", "--label", "y"
+    )
+    metric = "accuracy" if task == "c" else "R2"
+    assert code == 0 and f"| {metric} | {model.score(features, target['y']):.4f} |" in out
+    code, out, _ = _run(capsys, "info", path)
+    assert code == 0 and out.startswith(f"model: {kind}")
+    assert (" of a Pipeline)" in out.splitlines()[0]) is in_pipeline
+
+
+def test_fit_builds_a_seed_ensemble(tables, capsys):
+    path = tables / "ensemble.skdann"
+    argv = _fit_args(tables / "source.csv", tables / "target.csv", "label", path)
+    settings = ["--set", "n_seeds=2", "--set", "max_iter=2", "--set", "estimator__alpha=0.01"]
+    code, out, err = _run(
+        capsys, *argv, "--drop", "id,amount", "--estimator", "seed-ensemble", *settings
+    )
+    assert code == 0 and err.count("train_domain_loss") == 2  # one table per member
+    assert out == (
+        "saved SeedEnsemble of 2 DANNClassifier (classification of 'label', 4 columns, "
+        f"2 epochs each) to {path}\n"
+    )
+    ensemble = load(path)[-1]
+    assert ensemble.n_seeds == 2 and ensemble.random_state == 0
+    assert [m.alpha for m in ensemble.estimators_] == [0.01, 0.01]
+    code, out, _ = _run(capsys, "info", path)
+    assert code == 0
+    assert out.startswith(
+        "model: SeedEnsemble of 2 DANNClassifier (last step 'seedensemble' of a Pipeline)\n"
+    )
+    assert f"seeds: {ensemble.seeds_}\n" in out and "epochs of the members: 2, 2\n" in out
+    assert "  n_seeds = 2\n" in out and "  alpha = 0.01\n" in out
+    code, _, err = _run(capsys, *argv, "--estimator", "seed-ensemble", "--set", "banana=1")
+    assert code == 2 and "unknown parameter 'banana' for SeedEnsemble; valid keys: " in err

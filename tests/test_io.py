@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
@@ -25,6 +26,7 @@ from skorch.history import History
 from torch import nn
 
 from skdann import DANNClassifier, DANNRegressor, stack_domains
+from skdann.ensemble import SeedEnsemble
 from skdann.io import load, read_config, save
 
 pytest.importorskip("skops")
@@ -291,7 +293,7 @@ def _set(key, value):
         (_set("params.activation", "banana"), "cannot rebuild the model"),
         (_set("fitted.n_features_in_", -1), "n_features_in_ must be a positive int"),
         (_set("params.secret", 1), "unknown parameters ['secret'] for DANNClassifier"),
-        (_set("format_version", 99), "this skdann reads versions 1 to 2. Upgrade skdann."),
+        (_set("format_version", 99), "this skdann reads versions 1 to 3. Upgrade skdann."),
         (_set("params.callbacks", "x"), "its callbacks are 'x'; a model file stores none"),
         (_set("params.callbacks", [{"a": 1}]), "a model file stores none (null or [])"),
         (
@@ -447,7 +449,8 @@ def test_untrusted_preprocessing_types_are_refused_unless_trusted(shifted_blobs,
     save(pipe, path)
     message = (
         f"{path}: its preprocessing steps use types outside skdann's allow-list (classes from "
-        "scikit-learn, NumPy and scipy.sparse, plain built-in types): ['numpy.nan_to_num']. "
+        "scikit-learn, NumPy and scipy.sparse, skdann.preprocessing's, plain built-in types): "
+        "['numpy.nan_to_num']. "
         "Loading them could run code; if you trust this file, pass them: "
         "skdann.io.load(path, trusted=['numpy.nan_to_num'])."
     )
@@ -479,8 +482,8 @@ def test_saving_a_pipeline_without_skops_says_how_to_install_it(
 def test_save_refuses_other_models(shifted_blobs, tmp_path):
     X_source, y_source, _, _ = shifted_blobs
     message = (
-        "skdann.io.save saves a DANNClassifier, a DANNRegressor or a Pipeline ending in one; "
-        "got LogisticRegression. Pickle other models (trusted files only)."
+        "skdann.io.save saves a DANNClassifier, a DANNRegressor or a SeedEnsemble of them, or a "
+        "Pipeline ending in one; got LogisticRegression. Pickle other models (trusted files only)."
     )
     with pytest.raises(TypeError, match=re.escape(message)):
         save(LogisticRegression().fit(X_source, y_source), tmp_path / "model.skdann")
@@ -522,3 +525,60 @@ def test_several_domains_and_per_source_heads_round_trip(tmp_path, with_target):
     save(model, path)
     loaded = load(path)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True])
+@pytest.mark.parametrize("members_are_pipelines", [False, True])
+def test_a_seed_ensemble_saves_and_loads(
+    shifted_blobs, tmp_path, in_pipeline, members_are_pipelines
+):
+    X, y = stack_domains(*shifted_blobs[:3])
+    member = DANNClassifier(**FAST)
+    if members_are_pipelines:
+        member = make_pipeline(StandardScaler(), member)
+    model = SeedEnsemble(member, n_seeds=2, random_state=3)
+    if in_pipeline:
+        model = make_pipeline(StandardScaler(), model)
+    model.fit(X, y)
+    loaded, path = _roundtrip(model, tmp_path)
+    assert type(loaded) is type(model)
+    ensemble = loaded[-1] if in_pipeline else loaded
+    fitted = model[-1] if in_pipeline else model
+    assert isinstance(ensemble, SeedEnsemble) and ensemble.seeds_ == fitted.seeds_
+    assert ensemble.get_params(deep=False)["n_seeds"] == 2 and ensemble.random_state == 3
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+    weights = {"members/0/weights.pt", "members/1/weights.pt"}
+    assert weights <= names and "weights.pt" not in names
+    assert ("members/0/preprocessing.skops" in names) is members_are_pipelines
+    assert ("preprocessing.skops" in names) is in_pipeline
+    config = read_config(path)
+    assert (config["format_version"], config["estimator"]) == (3, "SeedEnsemble")
+    # The loaded ensemble refits as the original would: same seeds, same members.
+    refit = clone(ensemble).fit(X, y) if not in_pipeline else clone(loaded).fit(X, y)
+    np.testing.assert_allclose(refit.predict_proba(X), model.predict_proba(X), rtol=1e-5)
+
+
+def test_a_regressor_ensemble_saves_and_a_damaged_member_is_refused(tmp_path):
+    rng = np.random.RandomState(0)
+    X_source, X_target = rng.normal(size=(40, 3)), rng.normal(size=(30, 3)) + 0.5
+    y_source = X_source @ np.array([1.0, -2.0, 0.5])
+    model = SeedEnsemble(DANNRegressor(**FAST), n_seeds=2, random_state=0)
+    model.fit(X_source, y_source, X_target)
+    loaded, path = _roundtrip(model, tmp_path)
+    np.testing.assert_array_equal(loaded.predict(X_target), model.predict(X_target))
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    flipped = bytearray(members["members/1/weights.pt"])
+    flipped[-30] ^= 1
+    damaged = _write_zip(
+        tmp_path / "damaged.skdann", {**members, "members/1/weights.pt": bytes(flipped)}
+    )
+    message = "the content of members/1/weights.pt does not match its checksum"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load(damaged)
+    del members["members/1/weights.pt"]
+    missing = _write_zip(tmp_path / "missing.skdann", _rehash(members))
+    with pytest.raises(ValueError, match=re.escape("it lacks ['members/1/weights.pt']")):
+        load(missing)
