@@ -538,3 +538,44 @@ def test_fit_builds_a_seed_ensemble(tables, capsys):
     assert "  n_seeds = 2\n" in out and "  alpha = 0.01\n" in out
     code, _, err = _run(capsys, *argv, "--estimator", "seed-ensemble", "--set", "banana=1")
     assert code == 2 and "unknown parameter 'banana' for SeedEnsemble; valid keys: " in err
+
+
+def test_help_loads_neither_torch_nor_scikit_learn_and_python_m_skdann_is_the_cli():
+    # skdann --help answers before any heavy import (its time is measured in the README).
+    code = (
+        "import sys\n"
+        "from skdann import cli\n"
+        "try:\n"
+        "    cli.main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'torch', 'skorch', 'sklearn', 'pandas', 'scipy'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.rstrip().endswith("[]")
+    result = subprocess.run(
+        [sys.executable, "-m", "skdann", "--version"], capture_output=True, text=True
+    )
+    from skdann import __version__
+
+    assert (result.returncode, result.stdout) == (0, f"skdann {__version__}\n")
+
+
+def test_predictions_keep_the_id_column_and_six_digits(tables, model, capsys):
+    target = tables / "target.csv"
+    code, out, _ = _run(
+        capsys, "predict", "--model", model, "--input", target, "--proba", "--id", "id"
+    )
+    frame = pd.read_csv(StringIO(out))
+    assert code == 0 and list(frame.columns) == ["id", "prediction", "proba_no", "proba_yes"]
+    assert frame["id"].tolist() == pd.read_csv(target)["id"].tolist()
+    first = out.splitlines()[1].split(",")
+    assert all(len(value.replace(".", "").lstrip("0")) <= 6 for value in first[2:])
+    code, _, err = _run(capsys, "predict", "--model", model, "--input", target, "--id", "nope")
+    assert (code, err) == (2, f"skdann: error: --id 'nope' is not a column of {target}.\n")
+    code, _, err = _run(
+        capsys, "predict", "--model", model, "--input", target, "--float-format", "%d%d"
+    )
+    message = "--float-format '%d%d' is not a printf-style float format such as %.6g or %.3f."
+    assert (code, err) == (2, f"skdann: error: {message}\n")
