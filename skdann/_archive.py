@@ -12,9 +12,11 @@ import json
 import zipfile
 import zlib
 
-from ._model_state import ESTIMATORS, NOT_A_MODEL, WEIGHTS, network_size
-
+# Standard library only at import time: ``skdann info`` reads a config without torch.
 CONFIG, PREPROCESSING, CHECKSUMS = "config.json", "preprocessing.skops", "checksums.json"
+WEIGHTS = "weights.pt"
+NOT_A_MODEL = "{} is not a valid skdann model file: {}."
+ESTIMATORS = ("DANNClassifier", "DANNRegressor")  # the classes: _model_state.ESTIMATORS
 ENSEMBLE = "SeedEnsemble"
 FORMAT = "skdann-model"
 READS = (1, 2, 3)  # 1: no checksums; 3: a SeedEnsemble (its members under members/<i>/)
@@ -184,6 +186,8 @@ def _weights_limit(path, node, info):
     values' bytes plus headers. None when the sizes cannot be read (the
     rebuild then says what is wrong).
     """
+    from ._model_state import network_size  # torch: only when the weights are read
+
     size = network_size(node)
     if size is None:
         return None

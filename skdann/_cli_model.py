@@ -61,9 +61,9 @@ def run_evaluate(args):
 
 def run_info(args):
     """``skdann info``: print what a model file holds, without loading its weights."""
-    from .io import read_config
+    from ._archive import read_archive  # the config only: no torch
 
-    config = _load(args.model, read_config)
+    config = _load(args.model, lambda path: read_archive(path, weights=False)[0])
     try:
         print(_describe(config))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:

@@ -12,17 +12,16 @@ import torch
 from sklearn.base import is_regressor
 from skorch.history import History
 
+from ._archive import NOT_A_MODEL, WEIGHTS
 from ._assembly import make_module, make_net
 from ._classifier import DANNClassifier
 from ._net import release_init_module
 from ._regressor import DANNRegressor
 from .objectives import Objective, objective_classes, resolve_objective
 
-WEIGHTS = "weights.pt"
 ESTIMATORS = {"DANNClassifier": DANNClassifier, "DANNRegressor": DANNRegressor}
 TRAINING_ONLY = ("adversarial_schedule", "learning_rate_schedule", "callbacks", "random_state")
 FITTED_INTS = ("n_features_in_", "n_domains_", "n_iter_", "_n_features_out")
-NOT_A_MODEL = "{} is not a valid skdann model file: {}."
 
 
 def encode_params(est):

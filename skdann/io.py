@@ -68,11 +68,18 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._archive import CHECKSUMS, CONFIG, ENSEMBLE, FORMAT, PREPROCESSING, read_archive
+from ._archive import (
+    CHECKSUMS,
+    CONFIG,
+    ENSEMBLE,
+    FORMAT,
+    NOT_A_MODEL,
+    PREPROCESSING,
+    WEIGHTS,
+    read_archive,
+)
 from ._model_state import (
     ESTIMATORS,
-    NOT_A_MODEL,
-    WEIGHTS,
     encode_fitted,
     encode_params,
     history_row,

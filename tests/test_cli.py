@@ -540,13 +540,14 @@ def test_fit_builds_a_seed_ensemble(tables, capsys):
     assert code == 2 and "unknown parameter 'banana' for SeedEnsemble; valid keys: " in err
 
 
-def test_help_loads_neither_torch_nor_scikit_learn_and_python_m_skdann_is_the_cli():
-    # skdann --help answers before any heavy import (its time is measured in the README).
+@pytest.mark.parametrize("argv", [["--help"], ["info", "{model}"]])
+def test_help_and_info_load_neither_torch_nor_scikit_learn(model, argv):
+    # They answer before any heavy import (their times are measured in the README).
     code = (
         "import sys\n"
         "from skdann import cli\n"
         "try:\n"
-        "    cli.main(['--help'])\n"
+        f"    cli.main({[a.format(model=model) for a in argv]!r})\n"
         "except SystemExit:\n"
         "    pass\n"
         "heavy = {'torch', 'skorch', 'sklearn', 'pandas', 'scipy'} & set(sys.modules)\n"
@@ -554,6 +555,9 @@ def test_help_loads_neither_torch_nor_scikit_learn_and_python_m_skdann_is_the_cl
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.rstrip().endswith("[]")
+
+
+def test_python_m_skdann_is_the_cli():
     result = subprocess.run(
         [sys.executable, "-m", "skdann", "--version"], capture_output=True, text=True
     )
