@@ -1,10 +1,15 @@
-"""Average DANN models trained with different seeds.
+"""Average DANN models trained with different seeds, and aggregate candidate models.
 
 DANN's result moves by several points with the seed, most on small tables.
 ``benchmarks/seed_ensemble.py`` measured, on the tables of
 ``benchmarks/tabular.py``, that averaging the probabilities (or predictions)
 of a few seeds' models both raises the mean score and shrinks its spread:
 see the "When does DANN help?" page.
+
+Three functions turn the predictions of several candidates (seeds, λ values,
+objectives, source-only baselines) into one: :func:`average_predictions`,
+:func:`ensemble_validation_scores` (EnsV) and
+:func:`importance_weighted_aggregation` (IWA).
 """
 
 import numbers
@@ -19,9 +24,19 @@ from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, proces
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._aggregation import (
+    average_predictions,
+    ensemble_validation_scores,
+    importance_weighted_aggregation,
+)
 from ._scoring import labeled_score
 
-__all__ = ["SeedEnsemble"]
+__all__ = [
+    "SeedEnsemble",
+    "average_predictions",
+    "ensemble_validation_scores",
+    "importance_weighted_aggregation",
+]
 
 
 class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
