@@ -42,7 +42,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def pages(root=ROOT):
     """The files whose blocks this script writes: README.md and the docs' pages."""
-    return [root / "README.md", *sorted((root / "docs").glob("*.rst"))]
+    # sphinx-gallery writes sg_execution_times.rst at each build (ignored by git).
+    docs = [p for p in sorted((root / "docs").glob("*.rst")) if p.name != "sg_execution_times.rst"]
+    return [root / "README.md", *docs]
 
 
 # --------------------------------------------------------------------------------------
