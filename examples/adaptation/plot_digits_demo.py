@@ -50,10 +50,10 @@ for name, weight in [("source-only", 0.0), ("DANN", 1.0)]:
     print(f"{name:>11}: held-out target accuracy {model.score(data.X_test, data.y_test):.3f}")
 
 # %%
-# With 20 epochs and this seed DANN is several points ahead. The full demo
-# (100 epochs) measured 0.713 for source-only and 0.791 for DANN with seed
-# 0, and DANN at 0.791, 0.802 and 0.810 with seeds 0, 1 and 2 (see the
-# README).
+# With 20 epochs and this seed DANN is several points ahead. The full
+# demo's figures (100 epochs, seeds 0-2), with the PyTorch thread count and
+# the library versions they were measured with, are in the README's "The
+# demo" section, written from ``benchmarks/results/demo.json``.
 #
 # Inputs and learned features
 # ---------------------------
