@@ -83,10 +83,15 @@ nitpicky = False
 
 html_theme = "alabaster"
 html_title = f"skdann {release}"
-html_static_path = []
+# _static/custom.css: a wider text column; code and tables scroll instead of being cut;
+# the navigation after the page on narrow screens (with _templates/layout.html).
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
     "description": "Domain-adversarial neural networks for scikit-learn",
     "fixed_sidebar": True,
+    "page_width": "1180px",
+    "sidebar_width": "230px",
 }
 
 
