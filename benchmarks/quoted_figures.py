@@ -1029,10 +1029,15 @@ def objectives_figures(results):
         o: np.mean([by[o] for by in three.values()]) for o in ("none", "dann", "cdan", "mcc")
     }
     best = max(columns, key=columns.get)
-    expect(mean_gain < 0 and best == "mcc", "with 3 labels per class the picture changed")
+    lost_few = [d for d, _, g in few if g < 0]
+    expect(
+        mean_gain > 0 and best == "mcc" and len(lost_few) == 2,
+        "with 3 labels per class the picture changed",
+    )
     return {
         "obj_moons_loss": points(lost[0][2]),
-        "obj_few_gain": minus(f"{mean_gain * 100:.1f}"),
+        "obj_few_gain": f"{mean_gain * 100:.1f}",
+        "obj_few_lost": " and ".join(lost_few),
         "obj_mcc_gain": f"{(columns['mcc'] - columns['none']) * 100:.0f}",
     }
 
@@ -1340,13 +1345,19 @@ BLOCKS["wdh-guide"] = """\
    the paper's digits and reviews): chosen leaving each table family out,
    these won on every held-out family, and with them DANN at lambda 1 beat
    both baselines on the mean (below, "Defaults for small tables").
-5. **Then**: put ``adversarial_weight=0`` in the grid, choose with
-   :func:`~skdann.metrics.recommended_scorer` on
-   :class:`~skdann.model_selection.DomainStratifiedKFold` folds (see
-   :doc:`model_selection`), and average a few seeds with
-   :class:`~skdann.ensemble.SeedEnsemble`: on every table task, 3 seeds gave
-   a higher mean score and a narrower spread than one model (about half, on
-   average).
+5. **Then compare a fixed, moderate lambda with no adaptation**:
+   ``adversarial_weight=0.1`` with ``hidden_layer_sizes=(100, 100)``
+   against ``adversarial_weight=0``. Chosen leaving each dataset out, that
+   fixed point lost less to the best grid point than the pick of any
+   label-free validator ("Choosing without target labels" below). It was
+   measured with the package's other defaults; with the settings of step 4
+   it is untested. A label-free search
+   (:func:`~skdann.metrics.recommended_scorer` on
+   :class:`~skdann.model_selection.DomainStratifiedKFold` folds, see
+   :doc:`model_selection`) is a check on that choice, not a better one.
+   Average a few seeds with :class:`~skdann.ensemble.SeedEnsemble`: on every
+   table task, 3 seeds gave a higher mean score and a narrower spread than
+   one model (about half, on average).
 6. **Prefer DANN for high-dimensional inputs with covariate shift**: text
    features, image features, sensor vectors. There it gains clearly (below)."""
 
@@ -1550,9 +1561,9 @@ ${obj_moons_loss} points, so ``objective="dann"`` stays the default. CDAN+E and
 DANN+MCC win on MNIST↔USPS (CNN) and MCC on Office, but not in a way another
 dataset would have predicted; try them with a label-free validator or a few
 target labels. With 3 labels per class, the objective chosen leave one dataset
-out does not beat S+T on the mean (${obj_few_gain} points); the best column in
-hindsight (MCC+T) does, by about ${obj_mcc_gain} points, which is not a choice a
-user could have made in advance."""
+out beats S+T on the mean, narrowly (+${obj_few_gain} points, 5 seeds), and
+loses on ${obj_few_lost}; the best column in hindsight (MCC+T) beats S+T by
+about ${obj_mcc_gain} points, which is not a choice a user could have made in advance."""
 
 
 # --------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ Build with::
 """
 
 import os
+import re
 import sys
+from pathlib import Path
 
 # Document the package from this checkout (it is also installed editable).
 sys.path.insert(0, os.path.abspath(".."))
@@ -19,8 +21,30 @@ import skdann
 project = "skdann"
 author = "The skdann developers"
 copyright = "The skdann developers"
-release = skdann.__version__
+release = skdann.__version__  # skdann/_version.py; |release| on the pages
 version = ".".join(release.split(".")[:2])
+
+
+def _project_url(*keys):
+    """The first of ``keys`` in pyproject.toml's [project.urls], or None."""
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the one table this needs, by hand
+        section = text.split("[project.urls]", 1)[-1].split("\n[", 1)[0]
+        urls = dict(re.findall(r'^\s*"?([\w.-]+)"?\s*=\s*"([^"]+)"', section, re.M))
+    else:
+        urls = tomllib.loads(text)["project"].get("urls", {})
+    return next((urls[key] for key in keys if key in urls), None)
+
+
+# The landing page links the source repository. pyproject.toml lists only the
+# documentation's address so far; until it names a Repository, the link is this
+# placeholder, named like the documentation's host.
+repository_url = _project_url("Repository", "Source", "Source Code") or (
+    "https://github.com/skdann/skdann"
+)
+rst_epilog = f"\n.. _source repository: {repository_url}\n"
 
 extensions = [
     "sphinx.ext.autodoc",
@@ -83,10 +107,15 @@ nitpicky = False
 
 html_theme = "alabaster"
 html_title = f"skdann {release}"
-html_static_path = []
+# _static/custom.css: a wider text column; code and tables scroll instead of being cut;
+# the navigation after the page on narrow screens (with _templates/layout.html).
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
     "description": "Domain-adversarial neural networks for scikit-learn",
     "fixed_sidebar": True,
+    "page_width": "1180px",
+    "sidebar_width": "230px",
 }
 
 

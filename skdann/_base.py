@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._assembly import make_module, make_net
 from ._batches import DomainData, side_weights, to_tensor
 from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
-from ._domains import split_sample_weight
+from ._domains import split_sample_weight, user_stacklevel
 from ._fit_rows import fit_rows
 from ._inference import fill_by_chunks
 from ._module import accepts_csr, seed_dropout
@@ -189,7 +189,7 @@ class BaseDANN(
                 f"y contains no target rows (y == {self._marker_name()}) and no X_target "
                 "was given; training source-only, without the adversarial loss.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         if self._reweights_by_class() and not objective.reweights_domains:
             raise ValueError(
@@ -240,7 +240,7 @@ class BaseDANN(
             net.fit(data, None)
         for _, callback in net.callbacks_:  # warnings for the user, raised at their fit call
             for warning in getattr(callback, "pending_warnings_", ()):
-                warnings.warn(warning, stacklevel=5)
+                warnings.warn(warning, stacklevel=user_stacklevel())
         release_init_module(net)
         self.net_ = net
         self.history_ = net.history

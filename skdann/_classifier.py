@@ -56,8 +56,9 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         epoch (before the alignment, which hides the shift, has grown),
         differ from the source's by more than this total variation
         (``0.5 * sum |p_t - p_s|``, between 0 and 1). Plain DANN then risks
-        aligning the wrong classes (Zhao et al., 2019). ``None`` skips the
-        estimate.
+        aligning the wrong classes (Zhao et al., 2019). The estimate assumes
+        that only the class proportions differ; a covariate shift can move
+        it too (see the warning's page). ``None`` skips the estimate.
 
     Attributes
     ----------

@@ -7,14 +7,18 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from skdann import DANNClassifier
+from skdann import DANNClassifier, stack_domains
 from skdann._batches import BalancedDomainBatches
 from skdann.label_shift import (
     LabelShiftWarning,
     estimate_target_proportions,
     total_variation,
 )
+from skdann.model_selection import DomainStratifiedKFold
 from skdann.objectives import DANN
 from tests._domain_data import domain_data
 
@@ -135,3 +139,18 @@ def test_label_shift_warning_names_the_estimate_and_the_remedy():
         # No estimate without the warning or IWDAN: the history has no such column.
         assert "label_shift_tv" not in quiet.history_[-1]
         DANNClassifier(**params, label_shift_warning=0.9).fit(X_source, y_source, X_target)
+
+
+def test_label_shift_warning_names_the_users_line_through_a_pipeline_and_a_search():
+    # scikit-learn calls fit on the user's behalf here: the warning still names this file,
+    # not a file of an installed package (the docs' examples printed sklearn/pipeline.py).
+    X_source, y_source, X_target, _ = _label_shifted_task()
+    X, y = stack_domains(X_source, y_source, X_target)
+    clf = DANNClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    clf.set_params(label_shift_warning=0.1)
+    with pytest.warns(LabelShiftWarning) as record:
+        make_pipeline(StandardScaler(), clf).fit(X, y)
+    assert record[0].filename == __file__
+    with pytest.warns(LabelShiftWarning) as record:
+        cross_validate(clf, X, y, cv=DomainStratifiedKFold(2, shuffle=True, random_state=0))
+    assert {warning.filename for warning in record} == {__file__}

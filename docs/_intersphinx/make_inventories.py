@@ -14,8 +14,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# project: (version, [(name, role, uri relative to the project's docs root)]);
-# "$" in a uri stands for the name.
+# project: (version, [(name, role, uri relative to the project's docs root[, title])]);
+# "$" in a uri stands for the name. A label's title is the link text of a bare :ref:.
 INVENTORIES = {
     "sklearn": (
         "stable",
@@ -44,6 +44,21 @@ INVENTORIES = {
             *(
                 (f"sklearn.{name}", "py:function", "modules/generated/$.html#$")
                 for name in ("datasets.load_digits", "metrics.get_scorer")
+            ),
+            # Labels that the docstrings of scikit-learn's methods refer to (get_metadata_routing,
+            # set_output); the estimators' pages list those methods with their docstrings.
+            ("metadata_routing", "std:label", "metadata_routing.html", "Metadata Routing"),
+            (
+                "df_output_transform",
+                "std:label",
+                "modules/df_output_transform.html",
+                "Pandas/Polars Output for Transformers with set_output API",
+            ),
+            (
+                "sphx_glr_auto_examples_miscellaneous_plot_set_output.py",
+                "std:label",
+                "auto_examples/miscellaneous/plot_set_output.html",
+                "Introducing the set_output API",
             ),
         ],
     ),
@@ -74,9 +89,10 @@ def write_inventory(project, version, entries):
         f"# Version: {version}\n"
         "# The remainder of this file is compressed using zlib.\n"
     )
-    body = "".join(
-        f"{name} {role} 1 {uri.replace('$', name)} -\n" for name, role, uri in sorted(entries)
-    )
+    lines = []
+    for name, role, uri, *title in sorted(entries):
+        lines.append(f"{name} {role} 1 {uri.replace('$', name)} {title[0] if title else '-'}\n")
+    body = "".join(lines)
     path = HERE / f"{project}.inv"
     path.write_bytes(header.encode() + zlib.compress(body.encode()))
     return path

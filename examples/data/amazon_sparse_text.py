@@ -103,3 +103,5 @@ for name, value in accuracy.items():
 
 TrainingHistoryDisplay.from_estimator(models["DANN"])
 plt.show()
+
+# sphinx_gallery_thumbnail_path = "_static/thumb_amazon_sparse_text.png"

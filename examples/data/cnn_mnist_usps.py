@@ -98,3 +98,5 @@ for ax, (name, clf) in zip(axes, models.items(), strict=True):
     display = FeatureEmbeddingDisplay.from_estimator(clf, X_view, y_view, method="tsne", ax=ax)
     ax.set_title(f"{display.ax_.get_title()}, {name}")
 plt.show()
+
+# sphinx_gallery_thumbnail_path = "_static/thumb_cnn_mnist_usps.png"

@@ -141,6 +141,17 @@ print(preprocessing().fit(X).get_feature_names_out())
 # there is nothing it could do with unlabeled rows. Last, a ceiling that no
 # real task has: the same booster trained on the labeled rows of the new
 # plant.
+#
+# The share of runs that end in a fault barely differs between the plants
+# (printed below), so the label-shift check is off
+# (``label_shift_warning=None``): it estimates the target's class
+# proportions from the predictions after the first epoch, assuming that
+# only the proportions differ between the domains, and the sensor offset
+# makes the network predict a fault for most runs of the new plant, which
+# the check reads as a label shift (a false alarm; see
+# :ref:`sphx_glr_auto_examples_adaptation_plot_rotated_moons.py`).
+
+print(f"runs that end in a fault: old plant {y_source.mean():.0%}, new {y_target.mean():.0%}")
 
 seeds = [0, 1, 2]
 accuracy = {"source-only": [], "DANN": []}
@@ -149,7 +160,12 @@ for seed in seeds:
     for name, weight in [("source-only", 0.0), ("DANN", 1.0)]:
         pipe = make_pipeline(
             preprocessing(),
-            DANNClassifier(adversarial_weight=weight, max_iter=30, random_state=seed),
+            DANNClassifier(
+                adversarial_weight=weight,
+                max_iter=30,
+                random_state=seed,
+                label_shift_warning=None,  # no label shift to speak of (see above)
+            ),
         )
         pipe.fit(X, y)
         accuracy[name].append(pipe.score(X_test, y_test))

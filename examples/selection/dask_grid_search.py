@@ -86,3 +86,5 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+# sphinx_gallery_thumbnail_path = "_static/thumb_dask_grid_search.png"

@@ -86,6 +86,9 @@ def rotate(X, degrees):
 #
 # ``scoring`` takes several scorers at once; ``refit="entropy"`` makes
 # prediction entropy the one that picks, and refits its pick on all rows.
+# As in that example, both domains hold half of each moon, and the
+# label-shift check, which would read the rotation as a change of the class
+# proportions, is off (``label_shift_warning=None``).
 
 X_source, y_source = make_moons(150, noise=0.1, random_state=0)
 X_target = rotate(make_moons(150, noise=0.1, random_state=1)[0], 35)
@@ -94,7 +97,9 @@ X_test = rotate(X_test, 35)
 X, y = stack_domains(X_source, y_source, X_target)
 
 grid = [0.0, 0.3, 1.0, 3.0, 10.0]
-moons_model = DANNClassifier(hidden_layer_sizes=(15,), max_iter=100, batch_size=32, random_state=0)
+moons_model = DANNClassifier(
+    hidden_layer_sizes=(15,), max_iter=100, batch_size=32, random_state=0, label_shift_warning=None
+)
 search = GridSearchCV(
     moons_model,
     {"adversarial_weight": grid},
@@ -133,14 +138,18 @@ plt.show()
 # :ref:`sphx_glr_auto_examples_adaptation_plot_digits_demo.py`), with 1,500
 # of the 5,000 source rows and 20 epochs, to keep the search fast. The
 # estimator is the last step of a pipeline, so the grid names its parameter
-# with the step's prefix.
+# with the step's prefix. The digits are balanced in both domains; the
+# label-shift check is off for the reason given in
+# :ref:`sphx_glr_auto_examples_adaptation_plot_digits_demo.py`.
 
 data = load_mnist_optdigits(random_state=0)
 keep = np.random.RandomState(0).choice(len(data.X_source), 1500, replace=False)
 X, y = stack_domains(data.X_source[keep], data.y_source[keep], data.X_target)
 
 grid = [0.0, 0.1, 0.3, 1.0, 3.0]
-digits_model = make_pipeline(StandardScaler(), DANNClassifier(max_iter=20, random_state=0))
+digits_model = make_pipeline(
+    StandardScaler(), DANNClassifier(max_iter=20, random_state=0, label_shift_warning=None)
+)
 search = GridSearchCV(
     digits_model,
     {"dannclassifier__adversarial_weight": grid},
@@ -171,6 +180,10 @@ plt.show()
 # ----------------------
 #
 # * Never select on the default ``score`` (source accuracy).
+# * On the project's benchmarks no label-free scorer beat a fixed, moderate
+#   λ chosen on the other datasets (:doc:`/when_dann_helps`, "Choosing
+#   without target labels"): a search like this one is a check, not a
+#   guarantee.
 # * Prediction entropy is the best of the label-free scorers in the
 #   project's benchmark on real data, but it rewards confident models, right
 #   or wrong. Keep λ = 0 in the grid, look at the class balance of the

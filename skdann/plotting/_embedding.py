@@ -21,8 +21,10 @@ class FeatureEmbeddingDisplay:
     Colour tells the domains apart, marker the classes of the labeled
     (source) rows; unlabeled (target) rows, whose labels are unknown, get
     their own marker. With continuous labels (regression) every row gets
-    the same marker. Features that a DANN has made domain-invariant show
-    the domains mixed, as in the t-SNE figures of Ganin et al. (2016).
+    the same marker. Markers are larger when there are fewer rows, and the
+    legend sits to the right of the axes, off the rows. Features that a
+    DANN has made domain-invariant show the domains mixed, as in the t-SNE
+    figures of Ganin et al. (2016).
 
     Use :meth:`from_estimator` to view the features an estimator learned,
     and :meth:`from_features` to view the inputs.
@@ -295,14 +297,22 @@ class FeatureEmbeddingDisplay:
         }
         scatters = {}
         domain_handles = []
+        size = _marker_size(len(embedding))
         for i, (domain, name) in enumerate(names.items()):
             rows = domain_of_row == domain
             color = f"C{i}"
-            scatter = ax.scatter(*embedding[rows].T, s=20, color=color, alpha=0.7, label=name)
+            scatter = ax.scatter(*embedding[rows].T, s=size, color=color, alpha=0.7, label=name)
             scatter.set_paths([paths[marker] for marker in markers[rows]])
             scatters[domain] = scatter
             domain_handles.append(Patch(color=color, alpha=0.7, label=name))
-        ax.legend(handles=domain_handles + marker_handles)
+        # Beside the axes, not over the rows.
+        ax.legend(
+            handles=domain_handles + marker_handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0.0,
+            fontsize="small",
+        )
         if self.title is not None:
             ax.set_title(self.title)
 
@@ -310,6 +320,11 @@ class FeatureEmbeddingDisplay:
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
+
+
+def _marker_size(n_rows):
+    """Marker area in points², larger for fewer rows: 40 up to 300 rows, 12 from 1,000 rows."""
+    return float(np.clip(12_000 / max(n_rows, 1), 12.0, 40.0))
 
 
 def _project(features, method, random_state):
