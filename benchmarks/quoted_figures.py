@@ -989,6 +989,20 @@ def grid_search_figures(results):
     }
 
 
+def cli_startup_figures(results):
+    """Wall time of ``skdann --help``, ``info`` and ``predict`` (cli_startup.py)."""
+    by = {r["command"]: r for r in results.records("cli_startup")}
+    machine = results.machine("cli_startup")
+    expect(by["skdann --help"]["median_seconds"] < 1, "skdann --help takes a second or more")
+    return {
+        "cli_help": f"{by['skdann --help']['median_seconds']:.2f}",
+        "cli_info": f"{by['skdann info']['median_seconds']:.2f}",
+        "cli_predict": f"{by['skdann predict']['median_seconds']:.1f}",
+        "cli_runs": str(by["skdann --help"]["runs"]),
+        "cli_torch": machine["torch"],
+    }
+
+
 def objectives_figures(results):
     """The objectives' leave-one-dataset-out gains (benchmarks/objectives.py)."""
     records = results.records("objectives")
@@ -1057,6 +1071,7 @@ FIGURES = (
     invariance_figures,
     grid_search_figures,
     objectives_figures,
+    cli_startup_figures,
 )
 
 
@@ -1308,6 +1323,12 @@ Office, ${di_mnist_usps_probe} against ${di_mnist_usps_inputs} on MNIST→USPS. 
 Amazon and MNIST→USPS the λ = 1 features are *more* separable than the
 source-only ones (${di_amazon_probe_source_only}, ${di_mnist_usps_probe_source_only}),
 yet λ = 1 gains ${di_amazon_gain} and ${di_mnist_usps_gain} points of accuracy there."""
+
+BLOCKS["readme-cli-startup"] = """\
+Start-up (`python -m benchmarks.cli_startup`, median of ${cli_runs} fresh processes on
+the idle 2-core machine, torch ${cli_torch}): `skdann --help` ${cli_help} s and
+`skdann info` ${cli_info} s (neither imports torch, scikit-learn or pandas);
+`skdann predict` on a small model ${cli_predict} s, most of it importing them."""
 
 BLOCKS["readme-grid-search"] = """\
 **Grid search at scale** (`python -m benchmarks.grid_search_scale`; 12

@@ -24,7 +24,7 @@ from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._assembly import make_module, make_net
-from ._batches import DomainData, side_weights, to_tensor
+from ._batches import domain_data
 from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
 from ._domains import split_sample_weight, user_stacklevel
 from ._fit_rows import fit_rows
@@ -199,20 +199,7 @@ class BaseDANN(
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         check_fits_on_device(device, rows.X, is_target)
         with out_of_memory_hint(device, rows.X, is_target, self.batch_size):
-            y_all = np.zeros((len(is_target), *y_encoded.shape[1:]), dtype=y_encoded.dtype)
-            y_all[rows.labeled] = y_encoded
-            weight = side_weights(source_weight, target_weight, is_target)
-            weight = None if weight is None else torch.tensor(weight, dtype=torch.float32)
-            data = DomainData(
-                to_tensor(rows.X, device),
-                torch.as_tensor(y_all, device=device),
-                None if rows.labeled.all() else rows.labeled,
-                rows.domain,
-                rows.n_source_domains,
-                None if weight is None else weight.to(device),
-                weighted_labels=source_weight is not None
-                or (target_weight is not None and not rows.labeled[is_target].all()),
-            )
+            data = domain_data(rows, y_encoded, source_weight, target_weight, device)
             self.n_domains_ = rows.n_domains
             self.n_source_domains_ = rows.n_source_domains
             self.objective_ = objective

@@ -300,3 +300,27 @@ def to_tensor(X, device):
     if not X.flags.writeable:
         X = X.copy()
     return torch.from_numpy(X).to(device)
+
+
+def domain_data(rows, y_encoded, source_weight, target_weight, device):
+    """Return the :class:`DomainData` of a fit's rows (see ``_fit_rows.fit_rows``) on ``device``.
+
+    ``y_encoded`` holds the labeled rows' encoded targets; the unlabeled rows get
+    zeros (masked by ``labeled``). The weights are those of the source and of the
+    target rows, either ``None``.
+    """
+    is_target = rows.is_target
+    y_all = np.zeros((len(is_target), *y_encoded.shape[1:]), dtype=y_encoded.dtype)
+    y_all[rows.labeled] = y_encoded
+    weight = side_weights(source_weight, target_weight, is_target)
+    weight = None if weight is None else torch.tensor(weight, dtype=torch.float32).to(device)
+    return DomainData(
+        to_tensor(rows.X, device),
+        torch.as_tensor(y_all, device=device),
+        None if rows.labeled.all() else rows.labeled,
+        rows.domain,
+        rows.n_source_domains,
+        weight,
+        weighted_labels=source_weight is not None
+        or (target_weight is not None and not rows.labeled[is_target].all()),
+    )

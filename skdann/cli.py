@@ -17,8 +17,12 @@ tables, then a :class:`~skdann.DANNClassifier` or
 of them), and saves it with :func:`skdann.io.save`. Every transformation of
 the input is a step of that pipeline, so ``predict`` and ``evaluate`` pass
 the table's columns to the model unchanged, as Python would. Progress goes
-to stderr, results to stdout or the output file; an error in the arguments
-or files is one line on stderr (``skdann: error: ...``) and exit status 2.
+to stderr, results to stdout or the output file. An error in the files or
+values (a ``ValueError``, ``TypeError``, ``OSError``, ``ImportError``,
+``RuntimeError`` or ``ArithmeticError``, or one of the command's own checks)
+is one line on stderr (``skdann: error: ...``) and exit status 2; argparse
+answers a wrong option with the usage line (status 2); other exceptions keep
+their traceback (status 1).
 Only the standard library is imported before the arguments are parsed."""
 
 import argparse

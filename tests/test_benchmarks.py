@@ -220,3 +220,15 @@ def test_objectives_leave_one_dataset_out_never_reads_the_held_out_dataset():
     assert rows["C"]["chosen"] == "mcc" and rows["C"]["gain"] == pytest.approx(-0.8)
     # Held out A or B, C's failure makes DANN the safer choice: no gain.
     assert rows["A"]["chosen"] == "dann" and rows["A"]["gain"] == 0.0
+
+
+def test_cli_startup_quick():
+    records = _run_quick("cli_startup")
+    assert [r["command"] for r in records[1:]] == [
+        "skdann --help",
+        "skdann info",
+        "skdann predict",
+    ]
+    assert all(
+        0 < r["min_seconds"] <= r["median_seconds"] <= r["max_seconds"] for r in records[1:]
+    )
