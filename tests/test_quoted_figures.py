@@ -27,6 +27,7 @@ NOT_FROM_THE_RESULTS = {
     ("docs/model_selection.rst", "80%"),
     ("docs/model_selection.rst", "20%"),
     # What the quickstart's snippet printed (tests/test_adaptation.py runs those fits).
+    ("docs/model_files.rst", "64 MiB"),  # a limit in skdann/_archive.py, not a measurement
     ("docs/quickstart.rst", "0.703"),
     ("docs/quickstart.rst", "0.881"),
     ("docs/quickstart.rst", "+0.076"),
