@@ -175,7 +175,7 @@ def test_out_of_memory_is_reraised_with_the_sizes(shifted_blobs, monkeypatch):
     def out_of_memory(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory")
 
-    monkeypatch.setattr(_base, "to_tensor", out_of_memory)
+    monkeypatch.setattr(_base, "domain_data", out_of_memory)
     message = (
         "Out of memory on cpu while training. The training rows are held on the device as "
         "float32 (source 60 x 4 = 0.0 MiB, target 60 x 4 = 0.0 MiB); batch_size=16 rows per "
