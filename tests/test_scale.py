@@ -121,7 +121,7 @@ def test_data_too_large_for_the_gpu_fails_before_the_copy(shifted_blobs, monkeyp
     def no_copy(*args):
         raise AssertionError("rows were copied to the device before the check")
 
-    monkeypatch.setattr(_base, "to_tensor", no_copy)
+    monkeypatch.setattr(_base, "domain_data", no_copy)
     with pytest.raises(MemoryError, match="do not fit on cuda"):
         DANNClassifier(**FAST).fit(X, np.r_[np.zeros(500, int), np.ones(500, int)], X)
 
