@@ -34,6 +34,11 @@ def nodes(config, prefix=""):
             yield from nodes(member, f"{prefix}members/{index}/")
 
 
+def read_config(path):
+    """The checked config of a model file, read without its weights (see ``skdann.io``)."""
+    return read_archive(path, weights=False)[0]
+
+
 def read_archive(path, weights):
     """Return the checked config and the members of a model file.
 

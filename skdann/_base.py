@@ -26,13 +26,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._assembly import make_module, make_net
 from ._batches import domain_data
 from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
-from ._domains import split_sample_weight, user_stacklevel
+from ._domains import split_sample_weight
 from ._fit_rows import fit_rows
 from ._inference import fill_by_chunks
 from ._module import accepts_csr, seed_dropout
 from ._net import TrainingInterrupted, release_init_module
 from ._parameters import SHARED_PARAMETER_CONSTRAINTS
 from ._scoring import LabeledScoreMixin
+from ._warnings import user_stacklevel
 from .objectives import resolve_objective
 
 _INIT_LOCK = threading.Lock()

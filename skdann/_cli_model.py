@@ -61,9 +61,9 @@ def run_evaluate(args):
 
 def run_info(args):
     """``skdann info``: print what a model file holds, without loading its weights."""
-    from ._archive import read_archive  # the config only: no torch
+    from ._archive import read_config  # skdann.io.read_config without importing torch
 
-    config = _load(args.model, lambda path: read_archive(path, weights=False)[0])
+    config = _load(args.model, read_config)
     try:
         print(_describe(config))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:

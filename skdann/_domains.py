@@ -6,12 +6,12 @@ told apart by ``sample_domain`` (skada's convention: positive ids for
 source domains, negative ids for target domains).
 """
 
-import os
-import sys
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
+
+from ._warnings import user_stacklevel
 
 __all__ = ["TARGET_LABEL", "stack_domains", "target_mask"]
 
@@ -203,32 +203,6 @@ def check_same_n_features(n_source_features, n_target_features):
             f"X_target has {n_target_features} features, but X_source has "
             f"{n_source_features} features; both domains need the same features."
         )
-
-
-def user_stacklevel():
-    """The ``stacklevel`` of the first frame outside the libraries (for ``warnings.warn``).
-
-    Frames in skdann and in the libraries that call an estimator's ``fit``
-    on the user's behalf (scikit-learn: its ``fit`` wrapper, ``Pipeline``,
-    the searches and ``cross_validate``; joblib; skorch) are skipped, so the
-    warning names the user's line, not a file of an installed package. With
-    no frame outside them (a worker thread), the outermost frame.
-    """
-    libraries = tuple(
-        os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-        for module in (sys.modules[__package__], *map(sys.modules.get, _CALLERS))
-        if getattr(module, "__file__", None)
-    )
-    frame, level = sys._getframe(1), 1
-    while frame.f_back is not None:
-        if not os.path.abspath(frame.f_code.co_filename).startswith(libraries):
-            break
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-# Packages whose frames stand between the user's call and skdann's warnings.
-_CALLERS = ("sklearn", "joblib", "skorch")
 
 
 def check_numeric_columns(X, input_name):

@@ -78,6 +78,7 @@ from ._archive import (
     WEIGHTS,
     read_archive,
 )
+from ._archive import read_config as _read_config
 from ._model_state import (
     ESTIMATORS,
     encode_fitted,
@@ -354,7 +355,7 @@ def read_config(path):
         When ``path`` is not a valid model file (a pickle, a damaged or
         edited archive).
     """
-    return read_archive(path, weights=False)[0]
+    return _read_config(path)
 
 
 def _skops():
