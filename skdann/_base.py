@@ -18,23 +18,19 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
-    is_regressor,
 )
-from sklearn.utils import TransformerTags, check_random_state
+from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._assembly import make_module, make_net
-from ._batches import domain_data
-from ._device import check_fits_on_device, out_of_memory_hint, resolve_device
-from ._domains import split_sample_weight
-from ._fit_rows import fit_rows
+from ._device import out_of_memory_hint
+from ._fit_rows import plan_fit
 from ._inference import fill_by_chunks
 from ._module import accepts_csr, seed_dropout
 from ._net import TrainingInterrupted, release_init_module
 from ._parameters import SHARED_PARAMETER_CONSTRAINTS
 from ._scoring import LabeledScoreMixin
 from ._warnings import user_stacklevel
-from .objectives import resolve_objective
 
 _INIT_LOCK = threading.Lock()
 
@@ -165,47 +161,10 @@ class BaseDANN(
             raise
 
     def _fit(self, X, y, X_target, y_target, sample_domain, sample_weight):
-        device = resolve_device(self.device)  # before any data work
-        name = type(self).__name__
-        objective = resolve_objective(self.objective, name, is_regressor(self))
-        rows = fit_rows(self, X, y, X_target, y_target, sample_domain)
-        is_target = rows.is_target
-        source = ~is_target
-        # sample_weight covers the rows of X: all of them, or the source rows with X_target.
-        weighted_rows = is_target if X_target is None else is_target[~is_target]
-        source_weight, target_weight = split_sample_weight(sample_weight, weighted_rows, X_target)
-        if not (rows.labeled & source).any():
-            raise ValueError(
-                f"y has no labeled source rows: every row is marked {self._marker_name()} "
-                f"(target). {name} needs labeled source rows to learn from."
-            )
-        # Rows the marker in y made target rows (the hint of a one-class error).
-        n_marked = int((~rows.labeled).sum()) if X_target is None else 0
-        y_encoded = self._encode_targets(rows.y_labeled, n_marked=n_marked)
-        source_labels = y_encoded[source[rows.labeled]]
-        source_weight = self._class_weighted(source_weight, source_labels)
-        has_target = bool(is_target.any())
-        if not has_target:
-            warnings.warn(
-                f"y contains no target rows (y == {self._marker_name()}) and no X_target "
-                "was given; training source-only, without the adversarial loss.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
-        if self._reweights_by_class() and not objective.reweights_domains:
-            raise ValueError(
-                'label_shift="iwdan" weights a domain loss by class; objective '
-                f"{type(objective).__name__} has none. Use an adversarial objective."
-            )
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        check_fits_on_device(device, rows.X, is_target)
-        with out_of_memory_hint(device, rows.X, is_target, self.batch_size):
-            data = domain_data(rows, y_encoded, source_weight, target_weight, device)
-            self.n_domains_ = rows.n_domains
-            self.n_source_domains_ = rows.n_source_domains
-            self.objective_ = objective
-            stratify = self._stratify_labels(source_labels, rows.domain[source])
-            self._train(data, rows.X.shape[1], device, seed, stratify)
+        plan = plan_fit(self, X, y, X_target, y_target, sample_domain, sample_weight)
+        with out_of_memory_hint(plan.device, plan.rows.X, plan.rows.is_target, self.batch_size):
+            data = plan.domain_data()
+            self._train(data, plan.n_features, plan.device, plan.seed, plan.stratify)
         return self
 
     def _train(self, data, n_features, device, seed, stratify):
@@ -216,9 +175,7 @@ class BaseDANN(
         # generator stays seeded for a custom extractor's own random layers.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda_devices):
-            with _INIT_LOCK:
-                torch.manual_seed(seed)
-                module = seed_dropout(make_module(self, n_features), seed)
+            module = self._init_module(n_features, seed)
             # Sparse rows go to the built-in MLP as CSR tensors: its first layer
             # multiplies them without densifying (benchmarks/sparse.py measured it).
             if accepts_csr(module):
@@ -229,11 +186,21 @@ class BaseDANN(
         for _, callback in net.callbacks_:  # warnings for the user, raised at their fit call
             for warning in getattr(callback, "pending_warnings_", ()):
                 warnings.warn(warning, stacklevel=user_stacklevel())
+        self._set_net(net)
+
+    def _init_module(self, n_features, seed):
+        """The untrained module of a fit seeded with ``seed`` (seeds torch's global generator)."""
+        with _INIT_LOCK:
+            torch.manual_seed(seed)
+            return seed_dropout(make_module(self, n_features), seed)
+
+    def _set_net(self, net):
+        """Set the fitted attributes of a trained net (by ``fit``, or by a batched fit)."""
         release_init_module(net)
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
-        self._n_features_out = module.label_head.in_features
+        self._n_features_out = net.module_.label_head.in_features
 
     def _reweights_by_class(self):
         """Whether the domain loss is weighted by estimated class ratios (IWDAN)."""

@@ -170,12 +170,12 @@ def test_device_is_checked_before_any_data_work(device, message):
 
 
 def test_out_of_memory_is_reraised_with_the_sizes(shifted_blobs, monkeypatch):
-    from skdann import _base
+    from skdann import _fit_rows
 
     def out_of_memory(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory")
 
-    monkeypatch.setattr(_base, "domain_data", out_of_memory)
+    monkeypatch.setattr(_fit_rows, "domain_data", out_of_memory)
     message = (
         "Out of memory on cpu while training. The training rows are held on the device as "
         "float32 (source 60 x 4 = 0.0 MiB, target 60 x 4 = 0.0 MiB); batch_size=16 rows per "

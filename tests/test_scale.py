@@ -100,7 +100,7 @@ def test_chunked_prediction_equals_one_pass_and_keeps_one_label_per_row():
 
 
 def test_data_too_large_for_the_gpu_fails_before_the_copy(shifted_blobs, monkeypatch):
-    from skdann import _base
+    from skdann import _fit_rows
 
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (2**20, 80 * 2**30))
     X = np.zeros((1000, 512), dtype=np.float32)  # 1000 x 512 float32 = 1.95 MiB
@@ -116,12 +116,12 @@ def test_data_too_large_for_the_gpu_fails_before_the_copy(shifted_blobs, monkeyp
 
     # fit checks before it moves any row to the device (resolve_device is bypassed:
     # this machine need not have CUDA).
-    monkeypatch.setattr(_base, "resolve_device", lambda device: "cuda")
+    monkeypatch.setattr(_fit_rows, "resolve_device", lambda device: "cuda")
 
     def no_copy(*args):
         raise AssertionError("rows were copied to the device before the check")
 
-    monkeypatch.setattr(_base, "domain_data", no_copy)
+    monkeypatch.setattr(_fit_rows, "domain_data", no_copy)
     with pytest.raises(MemoryError, match="do not fit on cuda"):
         DANNClassifier(**FAST).fit(X, np.r_[np.zeros(500, int), np.ones(500, int)], X)
 
