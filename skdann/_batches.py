@@ -185,6 +185,11 @@ class BalancedDomainBatches:
         return torch.cat(perms)[:n_draws]
 
     def __iter__(self):
+        for idx, step in self.indexed_steps():
+            yield self.rows(idx), step
+
+    def indexed_steps(self):
+        """One epoch of ``(idx, Step)``: the step's rows as indices into ``data.X``."""
         groups = list(self.groups)
         if self.labeled_target is not None:
             groups.append(self.labeled_target)
@@ -192,9 +197,9 @@ class BalancedDomainBatches:
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             steps = [order[start : start + self.batch_size] for order in orders]
             idx = steps[0] if len(steps) == 1 else torch.cat(steps)
-            yield self._rows(idx), self._step(steps, idx)
+            yield idx, self._step(steps, idx)
 
-    def _rows(self, idx):
+    def rows(self, idx):
         """The step's input, dense or as one CSR tensor."""
         X = self.data.X
         if self.data.csr_steps and isinstance(X, SparseRows):
