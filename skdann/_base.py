@@ -29,6 +29,7 @@ from ._inference import fill_by_chunks
 from ._module import accepts_csr, seed_dropout
 from ._net import TrainingInterrupted, release_init_module
 from ._parameters import SHARED_PARAMETER_CONSTRAINTS
+from ._prefit import take_prefitted
 from ._scoring import LabeledScoreMixin
 from ._warnings import user_stacklevel
 
@@ -150,7 +151,10 @@ class BaseDANN(
         """
         previous = {k: v for k, v in vars(self).items() if self._is_fitted_attribute(k)}
         try:
-            return self._fit(X, y, X_target, y_target, sample_domain, sample_weight)
+            arguments = (X, y, X_target, y_target, sample_domain, sample_weight)
+            if take_prefitted(self, arguments):  # a fit a batched search did ahead
+                return self
+            return self._fit(*arguments)
         except BaseException as exc:
             # Never leave a half-fitted estimator in place of a fitted one.
             for key in [k for k in vars(self) if self._is_fitted_attribute(k)]:

@@ -166,6 +166,26 @@ def fit_batched(
                 f"PER_COPY_PARAMETERS {PER_COPY_PARAMETERS}: "
                 f"{_differing(estimators[0], estimators[index])}."
             )
+    outcomes = fit_outcomes(estimators, X, y, X_target, y_target, sample_domain, sample_weight)
+    stacklevel = user_stacklevel()
+    for outcome in outcomes:
+        if not isinstance(outcome, BaseException):
+            for warning in outcome[1]:
+                warnings.warn(warning, stacklevel=stacklevel)
+    if errors == "raise":
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, BaseException):
+                raise type(outcome)(f"estimators[{index}]: {outcome}") from outcome
+        return estimators
+    return [o if isinstance(o, BaseException) else o[0] for o in outcomes]
+
+
+def fit_outcomes(estimators, X, y, X_target, y_target, sample_domain, sample_weight):
+    """Fit checked estimators together; per estimator ``(estimator, warnings)`` or the exception.
+
+    The warnings (label shift) are returned, not raised, so a search can raise
+    them when sklearn's own loop reaches that fit.
+    """
     previous = [_fitted_state(est) for est in estimators]
     try:
         results = _train_together(
@@ -175,23 +195,17 @@ def fit_batched(
         for est, state in zip(estimators, previous, strict=True):
             _restore(est, state)
         raise
-    stacklevel = user_stacklevel()
-    for index, (est, result) in enumerate(zip(estimators, results, strict=True)):
+    outcomes = []
+    for est, state, result in zip(estimators, previous, results, strict=True):
         if isinstance(result, BaseException):
-            _restore(est, previous[index])
+            _restore(est, state)
+            outcomes.append(result)
             continue
-        for warning in result.pending_warnings_:
-            warnings.warn(warning, stacklevel=stacklevel)
+        pending = result.pending_warnings_
         del result.pending_warnings_
         est._set_net(result)
-    if errors == "raise":
-        for index, result in enumerate(results):
-            if isinstance(result, BaseException):
-                raise type(result)(f"estimators[{index}]: {result}") from result
-        return estimators
-    return [
-        r if isinstance(r, BaseException) else e for e, r in zip(estimators, results, strict=True)
-    ]
+        outcomes.append((est, pending))
+    return outcomes
 
 
 def _train_together(estimators, X, y, X_target, y_target, sample_domain, sample_weight):

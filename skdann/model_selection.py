@@ -1,4 +1,5 @@
-"""Cross-validation splitters that keep every domain in every fold, and search workers."""
+"""Cross-validation splitters that keep every domain in every fold, search workers, and
+the batched grid search."""
 
 import warnings
 
@@ -6,9 +7,10 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator, StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
+from ._batched_search import BatchedGridSearchCV
 from ._domains import target_mask
 
-__all__ = ["DomainStratifiedKFold", "one_gpu_per_worker"]
+__all__ = ["BatchedGridSearchCV", "DomainStratifiedKFold", "one_gpu_per_worker"]
 
 
 class DomainStratifiedKFold(BaseCrossValidator):

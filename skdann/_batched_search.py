@@ -1,0 +1,248 @@
+"""``BatchedGridSearchCV``: ``GridSearchCV`` whose DANN candidates train together."""
+
+from collections import Counter, defaultdict
+
+import joblib
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch
+from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+from sklearn.utils.metaestimators import _safe_split
+from sklearn.utils.validation import _check_method_params
+
+from ._prefit import PrefittedFits, fit_arguments, fit_key
+from .batched import batching_reason, fit_outcomes, graph_key
+
+__all__ = ["BatchedGridSearchCV"]
+
+
+class BatchedGridSearchCV(GridSearchCV):
+    """Exhaustive search whose DANN candidates are trained together, fold by fold.
+
+    A drop-in :class:`~sklearn.model_selection.GridSearchCV`: the same
+    constructor, the same ``cv_results_`` (keys, ranks), ``best_*``
+    attributes, multi-metric ``scoring`` and ``refit``, ``error_score``,
+    ``return_train_score`` and metadata routing of ``sample_domain`` and
+    ``sample_weight``. Before scikit-learn's search loop runs, the
+    candidates are grouped by the parameters that change the computation
+    graph (widths, activation, batch size, epochs, objective, ...: all
+    but :data:`skdann.batched.PER_COPY_PARAMETERS`) and, in every fold, each
+    group of two or more is trained as one stacked network
+    (:func:`skdann.batched.fit_batched`). scikit-learn's loop then runs
+    unchanged and each fit it calls takes the matching fit done ahead
+    instead of training again, so scoring, ranking and refitting are
+    scikit-learn's own. Candidates that cannot be batched (a custom
+    ``feature_extractor``, ``solver="adam"``, user callbacks,
+    ``label_shift="iwdan"``, CDAN, a non-DANN estimator) are fitted one by
+    one, as by ``GridSearchCV``; ``verbose > 0`` prints why.
+
+    The estimator may be a DANN estimator or a :class:`~sklearn.pipeline.Pipeline`
+    ending in one (nested pipelines too): the preprocessing is fitted on each
+    fold as the pipeline fits it, and the DANN step's candidates train
+    together on its output. Candidates that differ in a parameter of another
+    step form groups of their own.
+
+    Parameters
+    ----------
+    estimator, param_grid, scoring, n_jobs, refit, cv, verbose, pre_dispatch, \
+error_score, return_train_score
+        As :class:`~sklearn.model_selection.GridSearchCV`. ``n_jobs`` applies
+        when no candidate is batched; with batched candidates, scikit-learn's
+        loop runs in this process (it only scores and fits the unbatched
+        candidates), and the batched training uses torch's threads.
+
+    Attributes
+    ----------
+    cv_results_, best_estimator_, best_score_, best_params_, best_index_, \
+scorer_, n_splits_, refit_time_, multimetric_
+        As :class:`~sklearn.model_selection.GridSearchCV`.
+    batching_ : dict
+        What was trained together: ``groups`` (candidate indices of each
+        batched group), ``unbatched`` (candidate index to the reason it was
+        fitted one by one), ``n_batched_fits`` (fold fits done ahead) and
+        ``n_taken`` (those the search loop took; fewer means some fits did
+        not match, e.g. preprocessing that is not deterministic, and were
+        trained again).
+
+    See Also
+    --------
+    skdann.batched.fit_batched : Fit several estimators together.
+
+    Notes
+    -----
+    A fit done ahead is taken only when the search loop fits the same
+    estimator class with the same parameters on the same arrays (compared by
+    hash), so a shuffled ``cv`` without a fixed ``random_state`` or
+    preprocessing that is not deterministic makes the loop train those
+    candidates again, one by one (correct, but not faster).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdann import DANNClassifier, stack_domains
+    >>> from skdann.model_selection import BatchedGridSearchCV, DomainStratifiedKFold
+    >>> rng = np.random.RandomState(0)
+    >>> X_source = rng.normal(size=(60, 3))
+    >>> y_source = (X_source[:, 0] > 0).astype(int)
+    >>> X, y = stack_domains(X_source, y_source, rng.normal(size=(60, 3)) + 0.5)
+    >>> search = BatchedGridSearchCV(
+    ...     DANNClassifier(max_iter=3, random_state=0, label_shift_warning=None),
+    ...     {"adversarial_weight": [0.1, 1.0], "alpha": [1e-4, 1e-2]},
+    ...     cv=DomainStratifiedKFold(n_splits=2),
+    ... ).fit(X, y)
+    >>> search.batching_["groups"]
+    [[0, 1, 2, 3]]
+    """
+
+    def fit(self, X, y=None, **params):
+        """Run fit with all sets of parameters, batched candidates trained together.
+
+        Parameters
+        ----------
+        X, y, **params
+            As :meth:`sklearn.model_selection.GridSearchCV.fit`.
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+        """
+        fits = PrefittedFits()
+        batching = self._fit_ahead(fits, X, y, params)
+        n_jobs = self.n_jobs
+        try:
+            if len(fits):
+                self.n_jobs = None  # the fits done ahead live in this process
+            with fits.active():
+                super().fit(X, y, **params)
+        finally:
+            self.n_jobs = n_jobs
+        batching["n_taken"] = fits.n_taken
+        self.batching_ = batching
+        if self.verbose > 0 and fits.n_taken < len(fits):
+            print(
+                f"[BatchedGridSearchCV] {len(fits) - fits.n_taken} of {len(fits)} fits done "
+                "ahead did not match the search's own fits (preprocessing or cv splits that "
+                "are not deterministic) and were trained again."
+            )
+        return self
+
+    def _fit_ahead(self, fits, X, y, params):
+        """Group the candidates, train each batchable group per fold, register the fits."""
+        path = _dann_path(self.estimator)
+        candidates = list(ParameterGrid(self.param_grid))
+        groups, unbatched = defaultdict(list), {}
+        for index, candidate in enumerate(candidates):
+            estimator = clone(self.estimator).set_params(**clone(candidate, safe=False))
+            if path is None:
+                unbatched[index] = "not a DANN estimator or a Pipeline ending in one"
+                continue
+            dann = _step(estimator, path) if path else estimator
+            reason = batching_reason(dann)
+            if reason is not None:
+                unbatched[index] = reason
+                continue
+            prefix = path + "__"
+            other = {k: v for k, v in candidate.items() if path and not k.startswith(prefix)}
+            groups[(graph_key(dann), joblib.hash(other))].append(index)
+        batched = [members for members in groups.values() if len(members) > 1]
+        for members in groups.values():
+            if len(members) == 1:
+                unbatched[members[0]] = "no other candidate shares its graph"
+        batching = {
+            "groups": batched,
+            "unbatched": dict(sorted(unbatched.items())),
+            "n_batched_fits": 0,
+        }
+        self._report_groups(batched, unbatched, len(candidates))
+        if not batched:
+            return batching
+        routed = self._routed_params(params)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        for train, _ in cv.split(X, y, **routed.splitter.split):
+            X_train, y_train = _safe_split(self.estimator, X, y, train)
+            fold_params = _check_method_params(X, params=routed.estimator.fit, indices=train)
+            for members in batched:
+                self._fit_group(
+                    fits, [candidates[i] for i in members], path, X_train, y_train, fold_params
+                )
+                batching["n_batched_fits"] += len(members)
+        return batching
+
+    def _fit_group(self, fits, candidates, path, X_train, y_train, fold_params):
+        estimators = [clone(self.estimator).set_params(**clone(c, safe=False)) for c in candidates]
+        try:
+            if path == "":
+                arguments = fit_arguments(X_train, y_train, **fold_params)
+            else:
+                arguments = _capture(estimators[0], path, X_train, y_train, fold_params)
+        except TypeError:
+            return  # arguments the estimator does not take: its own fit will say so
+        danns = [_step(e, path) if path else e for e in estimators]
+        keys = [fit_key(d, arguments) for d in danns]
+        try:
+            outcomes = fit_outcomes(danns, *arguments)
+        except Exception:
+            return
+        for key, outcome in zip(keys, outcomes, strict=True):
+            fits.add(key, outcome)
+
+    def _routed_params(self, params):
+        if _routing_enabled():
+            return process_routing(self, "fit", **params)
+        params = dict(params)
+        groups = params.pop("groups", None)
+        return Bunch(estimator=Bunch(fit=params), splitter=Bunch(split={"groups": groups}))
+
+    def _report_groups(self, batched, unbatched, n_candidates):
+        if self.verbose <= 0:
+            return
+        n_batched = sum(len(m) for m in batched)
+        sizes = ", ".join(str(len(m)) for m in batched) or "none"
+        print(
+            f"[BatchedGridSearchCV] {n_candidates} candidates: {n_batched} in {len(batched)} "
+            f"batched group(s) (sizes {sizes}), trained together in each fold; "
+            f"{len(unbatched)} fitted one by one."
+        )
+        for reason, count in Counter(unbatched.values()).most_common():
+            print(f"[BatchedGridSearchCV]   {count} fitted one by one: {reason}")
+
+
+class _FitCapture(BaseEstimator):
+    """Stands in for a pipeline's DANN step and records what its ``fit`` receives."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y=None, **fit_params):
+        self.arguments_ = fit_arguments(X, y, **fit_params)
+        return self
+
+    def get_metadata_routing(self):
+        return self.estimator.get_metadata_routing()
+
+
+def _dann_path(estimator):
+    """``""`` for a DANN estimator, the ``set_params`` path of a pipeline's last step, or None."""
+    from ._base import BaseDANN  # the estimators' module imports this one's users lazily
+
+    path = []
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        path.append(name)
+    return "__".join(path) if isinstance(estimator, BaseDANN) else None
+
+
+def _step(estimator, path):
+    for name in path.split("__"):
+        estimator = estimator.named_steps[name]
+    return estimator
+
+
+def _capture(pipeline, path, X, y, fit_params):
+    """Fit ``pipeline``'s preprocessing as it fits it; return what its DANN step's fit gets."""
+    capture = _FitCapture(_step(pipeline, path))
+    probe = clone(pipeline).set_params(**{path: capture})
+    probe.fit(X, y, **fit_params)
+    return _step(probe, path).arguments_

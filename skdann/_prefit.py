@@ -1,0 +1,92 @@
+"""Fits done ahead of time by a batched search, taken up by the fits sklearn then runs.
+
+:class:`~skdann.model_selection.BatchedGridSearchCV` trains the candidates of
+each fold together, then lets scikit-learn's own search loop run unchanged
+(splitting, routing, scoring, ``error_score``, ``cv_results_``, refit). When
+that loop calls a DANN estimator's ``fit`` with the parameters and data of a
+fit done ahead, the estimator takes that fit's state (or raises its error)
+instead of training again. The fits are matched by a hash of the estimator's
+class, its parameters and every argument of ``fit``, so a fit that differs in
+anything (another fold, preprocessing that is not deterministic) trains as
+usual. Outside a batched search's ``fit`` nothing is registered and ``fit``
+only reads an empty context variable.
+"""
+
+import contextlib
+import contextvars
+import warnings
+
+import joblib
+
+from ._warnings import user_stacklevel
+
+_ACTIVE = contextvars.ContextVar("skdann_prefitted_fits", default=None)
+
+
+def fit_arguments(
+    X, y=None, X_target=None, *, y_target=None, sample_domain=None, sample_weight=None
+):
+    """The arguments of a DANN estimator's ``fit``, in its order (a ``TypeError`` if unknown)."""
+    return (X, y, X_target, y_target, sample_domain, sample_weight)
+
+
+def fit_key(estimator, arguments):
+    """Hash of the estimator's class, parameters and ``fit`` arguments."""
+    return joblib.hash((type(estimator).__qualname__, estimator.get_params(deep=False), arguments))
+
+
+class PrefittedFits:
+    """Outcomes of fits done ahead: a fitted estimator and its warnings, or an exception."""
+
+    def __init__(self):
+        self._outcomes = {}
+        self.n_added = 0
+        self.n_taken = 0
+
+    def __len__(self):
+        return self.n_added
+
+    def add(self, key, outcome):
+        self._outcomes.setdefault(key, []).append(outcome)
+        self.n_added += 1
+
+    def pop(self, key):
+        outcomes = self._outcomes.get(key)
+        if not outcomes:
+            return None
+        self.n_taken += 1
+        return outcomes.pop(0)
+
+    @contextlib.contextmanager
+    def active(self):
+        """Make these fits available to the DANN estimators' ``fit`` calls in this context."""
+        token = _ACTIVE.set(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.reset(token)
+
+
+def take_prefitted(estimator, arguments):
+    """Give ``estimator`` the state of a matching fit done ahead; ``False`` if there is none.
+
+    Raises the fit's exception when that fit failed (as the plain fit would
+    have), and the fit's warnings from the user's line.
+    """
+    fits = _ACTIVE.get()
+    if fits is None:
+        return False
+    outcome = fits.pop(fit_key(estimator, arguments))
+    if outcome is None:
+        return False
+    if isinstance(outcome, BaseException):
+        raise outcome
+    fitted, pending = outcome
+    for key in [k for k in vars(estimator) if estimator._is_fitted_attribute(k)]:
+        delattr(estimator, key)
+    vars(estimator).update(
+        {k: v for k, v in vars(fitted).items() if fitted._is_fitted_attribute(k)}
+    )
+    for warning in pending:
+        warnings.warn(warning, stacklevel=user_stacklevel())
+    return True
