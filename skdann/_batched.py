@@ -200,6 +200,8 @@ class StackedTraining:
         with torch.no_grad():
             for i, param in enumerate(self.params):
                 grad = param.grad
+                if grad is None:  # the domain head of a step without target rows
+                    continue
                 if uniform_decay:
                     if decays[0] != 0:
                         grad = grad.add(param, alpha=decays[0])

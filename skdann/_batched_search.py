@@ -3,15 +3,14 @@
 from collections import Counter, defaultdict
 
 import joblib
-from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
-from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
-from ._prefit import PrefittedFits, fit_arguments, fit_key
+from ._prefit import PrefittedFits, capture_fit_arguments, dann_path, fit_arguments, fit_key, step
 from .batched import batching_reason, fit_outcomes, graph_key
 
 __all__ = ["BatchedGridSearchCV"]
@@ -130,7 +129,7 @@ scorer_, n_splits_, refit_time_, multimetric_
 
     def _fit_ahead(self, fits, X, y, params):
         """Group the candidates, train each batchable group per fold, register the fits."""
-        path = _dann_path(self.estimator)
+        path = dann_path(self.estimator)
         candidates = list(ParameterGrid(self.param_grid))
         groups, unbatched = defaultdict(list), {}
         for index, candidate in enumerate(candidates):
@@ -138,7 +137,7 @@ scorer_, n_splits_, refit_time_, multimetric_
             if path is None:
                 unbatched[index] = "not a DANN estimator or a Pipeline ending in one"
                 continue
-            dann = _step(estimator, path) if path else estimator
+            dann = step(estimator, path) if path else estimator
             reason = batching_reason(dann)
             if reason is not None:
                 unbatched[index] = reason
@@ -176,10 +175,12 @@ scorer_, n_splits_, refit_time_, multimetric_
             if path == "":
                 arguments = fit_arguments(X_train, y_train, **fold_params)
             else:
-                arguments = _capture(estimators[0], path, X_train, y_train, fold_params)
+                arguments = capture_fit_arguments(
+                    estimators[0], path, X_train, y_train, fold_params
+                )[1]
         except TypeError:
             return  # arguments the estimator does not take: its own fit will say so
-        danns = [_step(e, path) if path else e for e in estimators]
+        danns = [step(e, path) if path else e for e in estimators]
         keys = [fit_key(d, arguments) for d in danns]
         try:
             outcomes = fit_outcomes(danns, *arguments)
@@ -207,42 +208,3 @@ scorer_, n_splits_, refit_time_, multimetric_
         )
         for reason, count in Counter(unbatched.values()).most_common():
             print(f"[BatchedGridSearchCV]   {count} fitted one by one: {reason}")
-
-
-class _FitCapture(BaseEstimator):
-    """Stands in for a pipeline's DANN step and records what its ``fit`` receives."""
-
-    def __init__(self, estimator):
-        self.estimator = estimator
-
-    def fit(self, X, y=None, **fit_params):
-        self.arguments_ = fit_arguments(X, y, **fit_params)
-        return self
-
-    def get_metadata_routing(self):
-        return self.estimator.get_metadata_routing()
-
-
-def _dann_path(estimator):
-    """``""`` for a DANN estimator, the ``set_params`` path of a pipeline's last step, or None."""
-    from ._base import BaseDANN  # the estimators' module imports this one's users lazily
-
-    path = []
-    while isinstance(estimator, Pipeline):
-        name, estimator = estimator.steps[-1]
-        path.append(name)
-    return "__".join(path) if isinstance(estimator, BaseDANN) else None
-
-
-def _step(estimator, path):
-    for name in path.split("__"):
-        estimator = estimator.named_steps[name]
-    return estimator
-
-
-def _capture(pipeline, path, X, y, fit_params):
-    """Fit ``pipeline``'s preprocessing as it fits it; return what its DANN step's fit gets."""
-    capture = _FitCapture(_step(pipeline, path))
-    probe = clone(pipeline).set_params(**{path: capture})
-    probe.fit(X, y, **fit_params)
-    return _step(probe, path).arguments_

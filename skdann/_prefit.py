@@ -17,6 +17,8 @@ import contextvars
 import warnings
 
 import joblib
+from sklearn.base import BaseEstimator, clone
+from sklearn.pipeline import Pipeline
 
 from ._warnings import user_stacklevel
 
@@ -90,3 +92,82 @@ def take_prefitted(estimator, arguments):
     for warning in pending:
         warnings.warn(warning, stacklevel=user_stacklevel())
     return True
+
+
+class _FitCapture(BaseEstimator):
+    """Stands in for a pipeline's DANN step and records what its ``fit`` receives."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y=None, **fit_params):
+        self.arguments_ = fit_arguments(X, y, **fit_params)
+        return self
+
+    def get_metadata_routing(self):
+        return self.estimator.get_metadata_routing()
+
+
+def dann_path(estimator):
+    """``""`` for a DANN estimator, the ``set_params`` path of a pipeline's last step, or None."""
+    from ._base import BaseDANN  # the estimators' module imports this one's users lazily
+
+    path = []
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        path.append(name)
+    return "__".join(path) if isinstance(estimator, BaseDANN) else None
+
+
+def step(estimator, path):
+    for name in path.split("__"):
+        estimator = estimator.named_steps[name]
+    return estimator
+
+
+def capture_fit_arguments(pipeline, path, X, y, fit_params):
+    """Fit ``pipeline``'s preprocessing as its ``fit`` would; return it and its DANN step's args.
+
+    Returns ``(probe, arguments)``: a clone of ``pipeline`` whose steps before
+    the DANN step are fitted (the DANN step is a stand-in), and the
+    :func:`fit_arguments` the DANN step's ``fit`` would have received.
+    """
+    capture = _FitCapture(step(pipeline, path))
+    probe = clone(pipeline).set_params(**{path: capture})
+    probe.fit(X, y, **fit_params)
+    return probe, step(probe, path).arguments_
+
+
+def fit_together(estimators, X, y, X_target, fit_params):
+    """Fit DANN estimators (or pipelines ending in one) of one graph together.
+
+    Pipelines are fitted up to their DANN step one by one (as their own fit
+    does); when every one hands its DANN step the same arguments, the DANN
+    steps are trained together and each pipeline gets its own. Returns the
+    fitted estimators, or ``None`` when the pipelines' preprocessing differs
+    (the caller then fits them one by one).
+    """
+    from .batched import fit_batched
+
+    path = dann_path(estimators[0])
+    if path == "":
+        return fit_batched(estimators, X, y, X_target, **fit_params)
+    probes, arguments, key = [], None, None
+    for estimator in estimators:
+        probe, given = capture_fit_arguments(estimator, path, X, y, fit_params)
+        if key is None:
+            arguments, key = given, joblib.hash(given)
+        elif joblib.hash(given) != key:
+            return None
+        probes.append(probe)
+    X, y, X_target, y_target, sample_domain, sample_weight = arguments
+    danns = fit_batched(
+        [step(e, path) for e in estimators],
+        X,
+        y,
+        X_target,
+        y_target=y_target,
+        sample_domain=sample_domain,
+        sample_weight=sample_weight,
+    )
+    return [probe.set_params(**{path: dann}) for probe, dann in zip(probes, danns, strict=True)]

@@ -29,7 +29,9 @@ from ._aggregation import (
     ensemble_validation_scores,
     importance_weighted_aggregation,
 )
+from ._prefit import dann_path, fit_together, step
 from ._scoring import labeled_score
+from .batched import batching_reason, graph_key
 
 __all__ = [
     "SeedEnsemble",
@@ -55,6 +57,14 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
     routing it requests what its estimator requests (a DANN estimator's
     ``sample_domain``) and passes it to every member; ``predict_proba``
     exists only when the estimator has it.
+
+    The members train together in one pass, as one stacked network
+    (:func:`skdann.batched.fit_batched`), when the estimator allows it
+    (:func:`skdann.batched.batching_reason`) and, for a pipeline, when its
+    steps before the DANN estimator hand every member the same rows (no
+    other step with a ``random_state`` that changes them); otherwise one by
+    one. Each member is the model its own fit would give, up to float
+    rounding of the batched products.
 
     Parameters
     ----------
@@ -141,10 +151,13 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(
                     f"{type(self.estimator).__name__} has no random_state parameter to vary."
                 )
-            member.set_params(**dict.fromkeys(names, seed))
-            args = (X, y) if X_target is None else (X, y, X_target)
-            members.append(member.fit(*args, **fit_params))
-        return self._set_members(members, seeds)
+            members.append(member.set_params(**dict.fromkeys(names, seed)))
+        if len(members) > 1 and _batchable(members):
+            fitted = fit_together(members, X, y, X_target, fit_params)
+            if fitted is not None:
+                return self._set_members(fitted, seeds)
+        args = (X, y) if X_target is None else (X, y, X_target)
+        return self._set_members([m.fit(*args, **fit_params) for m in members], seeds)
 
     def _set_members(self, members, seeds):
         """Set the fitted attributes from fitted members (``fit``, and :func:`skdann.io.load`)."""
@@ -198,3 +211,14 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
     def _metric(self, y, y_pred, sample_weight):
         metric = accuracy_score if is_classifier(self) else r2_score
         return metric(y, y_pred, sample_weight=sample_weight)
+
+
+def _batchable(members):
+    """Whether the members' DANN estimators can train together (one graph, batchable)."""
+    path = dann_path(members[0])
+    if path is None:
+        return False
+    danns = [step(m, path) if path else m for m in members]
+    if any(batching_reason(d) is not None for d in danns):
+        return False
+    return len({graph_key(d) for d in danns}) == 1
