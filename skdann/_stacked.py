@@ -50,13 +50,14 @@ class StackedLinear(nn.Module):
             if rows.layout == torch.sparse_csr:
                 return torch.addmm(bias[0], rows, weight[0].t()).unsqueeze(0)
             return F.linear(rows, weight[0], bias[0]).unsqueeze(0)
-        if shared:  # one product against the copies' concatenated weights
-            wide_weight = weight.reshape(n_copies * n_out, n_in)
-            if x.layout == torch.sparse_csr:
-                wide = torch.addmm(bias.reshape(-1), x, wide_weight.t())
-            else:
-                wide = F.linear(x, wide_weight, bias.reshape(-1))
-            return wide.view(len(wide), n_copies, n_out).transpose(0, 1)
+        if shared and x.layout == torch.sparse_csr:
+            # One sparse product against the copies' concatenated weights.
+            wide = torch.addmm(bias.reshape(-1), x, weight.reshape(n_copies * n_out, n_in).t())
+            return wide.view(len(wide), n_copies, n_out).transpose(0, 1).contiguous()
+        if shared:  # the rows, viewed once per copy (no copy of them is made)
+            x = x.expand(n_copies, *x.shape)
+        # Activations stay contiguous (K, rows, width): elementwise kernels on strided
+        # views ran several times slower than the products themselves.
         return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
 
 
