@@ -29,7 +29,10 @@ Protocol, per task (data subsampled once, seed 0):
   marked), and its test score, mean top-class probability on the test
   rows (classifiers) and outputs are cached, so selection rules are
   post-processing (``benchmarks/selection_lodo.py``). Reverse validation,
-  which trains a second model per point, is not run here.
+  which trains a second model per point, is not run here. The four lambdas
+  of each width train in one batched fit (``skdann.batched.fit_batched``;
+  each point is its own plain fit up to float rounding), and each point's
+  ``seconds`` is its share of that fit.
 
 Runs are resumable: finished (task, seed) pairs are read back from the
 results file and skipped.
@@ -64,6 +67,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from benchmarks._common import RESULTS, SHARED_DATA, machine_info, markdown_table, write_results
 from skdann import DANNClassifier, DANNRegressor, stack_domains
+from skdann.batched import fit_batched
 from skdann.label_shift import LabelShiftWarning
 from skdann.metrics import (
     deep_embedded_validation_scorer,
@@ -244,12 +248,37 @@ def _stack(parts, source, target, regression):
     return stack_domains(X_s, y_s, X_t, regression=regression)
 
 
-def grid_point(table, parts, seed, params, quick):
+def fit_grid(table, parts, seed, quick):
+    """The fitted pipeline of every grid point of one (task, seed), and its share of the time.
+
+    The preprocessing is fitted once on the stacked fit rows (deterministic:
+    each point's own pipeline fits the same); the points of one width train
+    together in one batched fit (``skdann.batched.fit_batched``; each is its
+    plain fit up to float rounding). Returns ``[(params, pipeline, seconds)]``
+    with the batch's seconds shared out evenly among its points.
+    """
     regression = table.kind == "reg"
-    model = _dann(table, seed, max_iter=3 if quick else 100, **params)
-    start = time.perf_counter()
-    model.fit(*_stack(parts, "s_fit", "t_fit", regression))
-    seconds = time.perf_counter() - start
+    X, y = _stack(parts, "s_fit", "t_fit", regression)
+    points = []
+    for params in ParameterGrid(GRID):
+        params = {**params, "hidden_layer_sizes": tuple(params["hidden_layer_sizes"])}
+        points.append((params, _dann(table, seed, max_iter=3 if quick else 100, **params)))
+    preprocess = points[0][1][0].fit(X, y)
+    X_fit = preprocess.transform(X)
+    fitted = []
+    for width in GRID["hidden_layer_sizes"]:
+        group = [(p, m) for p, m in points if p["hidden_layer_sizes"] == tuple(width)]
+        start = time.perf_counter()
+        fit_batched([model[-1] for _, model in group], X_fit, y)
+        seconds = (time.perf_counter() - start) / len(group)
+        for params, model in group:
+            model.steps[0] = (model.steps[0][0], preprocess)
+            fitted.append((params, model, seconds))
+    return fitted
+
+
+def grid_point(table, parts, model, seconds):
+    regression = table.kind == "reg"
     X_val, y_val = _stack(parts, "s_val", "t_val", regression)
     validators = REGRESSOR_VALIDATORS if regression else CLASSIFIER_VALIDATORS
     scores = {"source_score": float(model.score(*parts["s_val"]))}
@@ -282,9 +311,8 @@ def run_seed(table, parts, seed, quick):
             "control": table.control}  # fmt: skip
     records = []
     points = []
-    for params in ParameterGrid(GRID):
-        params = {**params, "hidden_layer_sizes": tuple(params["hidden_layer_sizes"])}
-        record, outputs = grid_point(table, parts, seed, params, quick)
+    for params, model, seconds in fit_grid(table, parts, seed, quick):
+        record, outputs = grid_point(table, parts, model, seconds)
         width = "x".join(map(str, params["hidden_layer_sizes"]))
         key = f"{table.name}_s{seed}_l{params['adversarial_weight']}_h{width}"
         np.savez_compressed(CACHE / f"{key}.npz", **outputs)

@@ -1,10 +1,12 @@
 """``BatchedGridSearchCV``: ``GridSearchCV`` whose DANN candidates train together."""
 
+import copy
 from collections import Counter, defaultdict
 
 import joblib
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.metaestimators import _safe_split
@@ -62,7 +64,8 @@ scorer_, n_splits_, refit_time_, multimetric_
         fitted one by one), ``n_batched_fits`` (fold fits done ahead) and
         ``n_taken`` (those the search loop took; fewer means some fits did
         not match, e.g. preprocessing that is not deterministic, and were
-        trained again).
+        trained again), and ``n_preprocessing_fits_reused`` (fits of a pipeline's
+        steps before its DANN step served from the search's cache).
 
     See Also
     --------
@@ -108,16 +111,29 @@ scorer_, n_splits_, refit_time_, multimetric_
             The fitted search.
         """
         fits = PrefittedFits()
-        batching = self._fit_ahead(fits, X, y, params)
-        n_jobs = self.n_jobs
+        estimator = self.estimator
+        # A pipeline's steps before its DANN step are fitted once per fold and group,
+        # as Pipeline(memory=...) would (only when the user set no memory of their own).
+        cache = None
+        if isinstance(estimator, Pipeline) and estimator.memory is None:
+            cache = FitCache()
+            self.estimator = clone(estimator).set_params(memory=cache)
         try:
-            if len(fits):
-                self.n_jobs = None  # the fits done ahead live in this process
-            with fits.active():
-                super().fit(X, y, **params)
+            batching = self._fit_ahead(fits, X, y, params)
+            n_jobs = self.n_jobs
+            try:
+                if len(fits):
+                    self.n_jobs = None  # the fits done ahead live in this process
+                with fits.active():
+                    super().fit(X, y, **params)
+            finally:
+                self.n_jobs = n_jobs
         finally:
-            self.n_jobs = n_jobs
+            self.estimator = estimator
+        if cache is not None and hasattr(self, "best_estimator_"):
+            self.best_estimator_.set_params(memory=None)
         batching["n_taken"] = fits.n_taken
+        batching["n_preprocessing_fits_reused"] = 0 if cache is None else cache.n_reused
         self.batching_ = batching
         if self.verbose > 0 and fits.n_taken < len(fits):
             print(
@@ -208,3 +224,39 @@ scorer_, n_splits_, refit_time_, multimetric_
         )
         for reason, count in Counter(unbatched.values()).most_common():
             print(f"[BatchedGridSearchCV]   {count} fitted one by one: {reason}")
+
+
+class FitCache:
+    """An in-process ``memory`` for a pipeline: each preprocessing fit runs once.
+
+    It has the one method of joblib's ``Memory`` interface that
+    :class:`~sklearn.pipeline.Pipeline` calls, ``cache``. A call is looked up
+    by a hash of its arguments (the unfitted transformer, the rows, the
+    targets, the routed parameters); a hit returns a deep copy of the first
+    call's result (the transformed rows and the fitted transformer), so no two
+    pipelines share a fitted step.
+    """
+
+    def __init__(self):
+        self._results = {}
+        self.n_reused = 0
+
+    def cache(self, func, ignore=None, **kwargs):
+        skipped = {"caller", "callback_ctx", *(ignore or ())}
+
+        def cached(*args, **kwargs):
+            kept = {k: v for k, v in kwargs.items() if k not in skipped}
+            key = joblib.hash((func.__module__, func.__qualname__, args, kept))
+            if key not in self._results:
+                self._results[key] = func(*args, **kwargs)
+                return copy.deepcopy(self._results[key])
+            self.n_reused += 1
+            return copy.deepcopy(self._results[key])
+
+        return cached
+
+    def __deepcopy__(self, memo):
+        return self  # cloning a pipeline that holds it keeps one cache
+
+    def __repr__(self):
+        return "FitCache()"

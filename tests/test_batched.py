@@ -271,7 +271,12 @@ def test_batched_search_over_a_pipelines_dann_step_with_routed_domains(data):
             for cls in (GridSearchCV, BatchedGridSearchCV)
         ]
     _assert_same_search(*searches)
-    assert searches[1].best_estimator_[-1].n_domains_ == 3  # the routed domains reached it
+    batched = searches[1]
+    assert batched.best_estimator_[-1].n_domains_ == 3  # the routed domains reached it
+    # The scaler was fitted once per fold (in the group's fit ahead) and reused by the
+    # search loop's 4 candidates x 2 folds; the refit's pipeline has no memory left.
+    assert batched.batching_["n_preprocessing_fits_reused"] == 8
+    assert batched.best_estimator_.memory is None
 
 
 def test_batched_search_falls_back_with_the_reason_and_keeps_error_score(data, capsys):
