@@ -10,7 +10,10 @@ both cores) and ``BatchedGridSearchCV`` with 1 and with 2 torch threads:
   and 2,000 target rows, the tabular preprocessing (one-hot + scaled
   numerics) then a (100, 100) ``DANNClassifier``; 16 candidates (lambda in
   {0, 0.1, 0.3, 1} x alpha in {1e-4, 1e-2} x learning rate in {0.01,
-  0.05}), 3 domain-stratified folds;
+  0.05}), 3 domain-stratified folds; ``adult_100_epochs`` is the adult
+  search at the package's default ``max_iter=100`` (run separately: ``--tasks
+  adult_100_epochs --parts search --methods grid_n_jobs_1 batched_2_threads
+  --runs 3 --append``, about 12 minutes);
 - ``amazon``: books -> kitchen reviews, tf-idf of the 5,000 word counts as
   CSR rows (2,000 a domain), 8 candidates (lambda x alpha), 3 folds;
 - ``mnist_usps``: MNIST -> USPS raw 16x16 pixels (2,000 / 1,800 rows), a
@@ -54,21 +57,26 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
-from benchmarks._common import machine_info, markdown_table, run_worker, write_results
+from benchmarks._common import RESULTS, machine_info, markdown_table, run_worker, write_results
 
 TABLE_GRID = {
     "adversarial_weight": [0.0, 0.1, 0.3, 1.0],
     "alpha": [1e-4, 1e-2],
     "learning_rate_init": [0.01, 0.05],
 }
-TABLES = {"adult": "adult_men_women", "diabetes": "diabetes_er_other"}
+TABLES = {
+    "adult": "adult_men_women",
+    "adult_100_epochs": "adult_men_women",
+    "diabetes": "diabetes_er_other",
+}
 GRIDS = {
     "adult": TABLE_GRID,
+    "adult_100_epochs": TABLE_GRID,
     "diabetes": TABLE_GRID,
     "amazon": {"adversarial_weight": [0.0, 0.1, 0.3, 1.0], "alpha": [1e-4, 1e-2]},
     "mnist_usps": {"adversarial_weight": [0.0, 0.1, 0.3, 1.0], "alpha": [1e-4, 1e-2]},
 }
-EPOCHS = {"adult": 20, "diabetes": 20, "amazon": 10, "mnist_usps": 20}
+EPOCHS = {"adult": 20, "adult_100_epochs": 100, "diabetes": 20, "amazon": 10, "mnist_usps": 20}
 METHODS = ("grid_n_jobs_1", "grid_n_jobs_2", "batched_1_thread", "batched_2_threads")
 CURVE = (1, 4, 16, 64)
 
@@ -252,14 +260,102 @@ def agreement_worker(payload):
     }
 
 
-WORKERS = {"search": search_worker, "curve": curve_worker, "agreement": agreement_worker}
+def implementation_worker(payload):
+    """Milliseconds of one training step of K (100, 100) copies, three ways (adult shapes).
+
+    ``stacked``: skdann's ``StackedNetwork`` (batched products over ``(K, out,
+    in)`` weights); ``vmap``: PyTorch's model-ensembling recipe
+    (``torch.func.stack_module_state`` + ``vmap`` over ``functional_call``);
+    ``loop``: the K plain modules one after the other. Each step: features,
+    label head on the source rows, domain head on all rows, cross-entropy plus
+    binary cross-entropy, backward (the gradient reversal, one multiplication,
+    is left out of all three: ``vmap`` needs a custom function rule for it).
+    """
+    import copy
+
+    import torch
+    import torch.nn.functional as F
+    from torch.func import functional_call, stack_module_state, vmap
+
+    from skdann._stacked import StackedNetwork
+
+    torch.set_num_threads(1)
+    preprocess, X, y, _, _ = load_task("adult", payload["quick"])
+    Z = preprocess.fit_transform(X, y)
+    Xt = torch.as_tensor(Z[:128], dtype=torch.float32)
+    labels = torch.as_tensor(np.r_[np.zeros(64, int), np.ones(64, int)])
+    domain = labels.float()
+    K = payload["K"]
+    estimator = _estimator("adult", 0, "cpu", payload["quick"])
+    estimator.set_params(max_iter=1).fit(Z, y)  # the fitted attributes _init_module reads
+    modules = []
+    for k in range(K):
+        modules.append(estimator._init_module(Xt.shape[1], k))
+
+    def one(module, x):
+        features = module.feature_extractor(x)
+        label = module.label_head(features[:64])
+        domain_logit = module.domain_head(features).squeeze(-1)
+        return F.cross_entropy(label, labels[:64]) + F.binary_cross_entropy_with_logits(
+            domain_logit, domain
+        )
+
+    stacked = StackedNetwork(modules)
+
+    def stacked_step():
+        features = stacked.feature_extractor(Xt)
+        label = stacked.label_head(features[:, :64])
+        logits = stacked.domain_head(features).squeeze(-1)
+        loss = F.cross_entropy(label.flatten(0, 1), labels[:64].repeat(K)) * K
+        loss = loss + F.binary_cross_entropy_with_logits(logits, domain.expand_as(logits)) * K
+        loss.backward()
+
+    params, buffers = stack_module_state(modules)
+    base = copy.deepcopy(modules[0]).to("meta")  # the architecture, without weights
+
+    def per_copy(p, b):
+        features = functional_call(base.feature_extractor, _sub(p, "feature_extractor."), (Xt,))
+        label = functional_call(base.label_head, _sub(p, "label_head."), (features[:64],))
+        logits = functional_call(base.domain_head, _sub(p, "domain_head."), (features,))
+        return F.cross_entropy(label, labels[:64]) + F.binary_cross_entropy_with_logits(
+            logits.squeeze(-1), domain
+        )
+
+    def vmap_step():
+        vmap(per_copy)(params, buffers).sum().backward()
+
+    def loop_step():
+        for module in modules:
+            one(module, Xt).backward()
+
+    times = {}
+    for name, step in (("stacked", stacked_step), ("vmap", vmap_step), ("loop", loop_step)):
+        for _ in range(5):
+            step()
+        start = time.perf_counter()
+        for _ in range(50):
+            step()
+        times[name] = (time.perf_counter() - start) / 50 * 1000
+    return {"record": "impl", "K": K, "ms_per_step": times}
+
+
+def _sub(params, prefix):
+    return {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
+
+
+WORKERS = {
+    "search": search_worker,
+    "curve": curve_worker,
+    "agreement": agreement_worker,
+    "impl": implementation_worker,
+}
 
 
 def run_all(args):
     runs = 1 if args.quick else args.runs
     records = [machine_info(args.device)]
     if "search" in args.parts:
-        methods = [m for m in METHODS if args.device == "cpu" or m.startswith("batched")]
+        methods = [m for m in args.methods if args.device == "cpu" or m.startswith("batched")]
         for name in args.tasks:
             for seed in range(runs):
                 for method in methods:
@@ -271,6 +367,11 @@ def run_all(args):
         for K, seeds in [(0, False), *((k, False) for k in CURVE), (16, True)]:
             payload = {"kind": "curve", "K": K, "seeds": seeds, "quick": args.quick,
                        "device": args.device}  # fmt: skip
+            records.append(run_worker("benchmarks.batched", payload))
+            _progress(records[-1])
+    if "impl" in args.parts:
+        for K in (4, 16, 64):
+            payload = {"kind": "impl", "K": K, "quick": args.quick}
             records.append(run_worker("benchmarks.batched", payload))
             _progress(records[-1])
     if "agreement" in args.parts and args.device == "cpu":
@@ -339,6 +440,17 @@ def tables(records):
         sections.append(
             "### One fit of K candidates (adult task, 1 thread)\n\n" + markdown_table(header, rows)
         )
+    impl = [r for r in records if r.get("record") == "impl"]
+    if impl:
+        rows = [
+            [r["K"], *(f"{r['ms_per_step'][m]:.2f}" for m in ("stacked", "vmap", "loop"))]
+            for r in impl
+        ]
+        header = ["K", "stacked (skdann) ms", "torch.func vmap ms", "loop of K modules ms"]
+        sections.append(
+            "### One training step of K copies, three implementations (1 thread)\n\n"
+            + markdown_table(header, rows)
+        )
     agreement = [r for r in records if r.get("record") == "agreement"]
     if agreement:
         sections.append("### Agreement (adult task, target accuracy)\n\n" + _agreement(agreement))
@@ -383,10 +495,18 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny data, 1 run")
     parser.add_argument("--runs", type=int, default=5, help="runs (seeds) per timing")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--tasks", nargs="+", default=list(GRIDS), choices=list(GRIDS))
     parser.add_argument(
-        "--parts", nargs="+", default=["search", "curve", "agreement"],
-        choices=["search", "curve", "agreement"],
+        "--tasks", nargs="+", choices=list(GRIDS),
+        default=[t for t in GRIDS if t != "adult_100_epochs"],
+    )  # fmt: skip
+    parser.add_argument(
+        "--parts", nargs="+", default=["search", "curve", "impl", "agreement"],
+        choices=["search", "curve", "impl", "agreement"],
+    )  # fmt: skip
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument(
+        "--append", action="store_true",
+        help="replace only these parts' records in the existing results file",
     )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -399,6 +519,15 @@ def main(argv=None):
         return
     records = run_all(args)
     suffix = "_quick" if args.quick else ("" if args.device == "cpu" else "_cuda")
+    path = RESULTS / f"batched{suffix}.json"
+    if args.append and path.exists():
+        kept = [
+            r
+            for r in json.loads(path.read_text())
+            if r.get("record") not in args.parts
+            or (r["record"] == "search" and r["task"] not in args.tasks)
+        ]
+        records = kept + [r for r in records if r.get("record") != "machine"]
     table = tables(records)
     write_results("batched", records, table, suffix)
     print(table)

@@ -25,8 +25,8 @@ _PUBLIC = {
 }
 
 _SUBMODULES = (
-    "cli", "datasets", "demo", "ensemble", "io", "label_shift", "metrics", "model_selection",
-    "objectives", "plotting", "schedules",
+    "batched", "cli", "datasets", "demo", "ensemble", "io", "label_shift", "metrics",
+    "model_selection", "objectives", "plotting", "schedules",
 )  # fmt: skip
 
 __all__ = sorted([*_PUBLIC, "__version__"])

@@ -12,7 +12,6 @@ weights and its own history, recorded by the same callbacks a plain fit runs.
 
 import dataclasses
 import time
-import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -81,7 +80,7 @@ class StackedTraining:
         for module in self.modules:
             module.to(device)
         self.params = list(self.network.parameters())
-        self.buffers = [None] * len(self.params)
+        self.momentum_buffers = [None] * len(self.params)
         # One split and one batch order per distinct seed, as each plain fit draws them.
         first = self.first
         self.groups = {}
@@ -208,9 +207,9 @@ class StackedTraining:
                 else:
                     grad = grad + _per_copy(decays, param) * param
                 if momentum != 0:
-                    buffer = self.buffers[i]
+                    buffer = self.momentum_buffers[i]
                     if buffer is None:
-                        buffer = self.buffers[i] = torch.clone(grad).detach()
+                        buffer = self.momentum_buffers[i] = torch.clone(grad).detach()
                     else:
                         buffer.mul_(momentum).add_(grad, alpha=1)
                     grad = buffer
@@ -388,11 +387,4 @@ def _per_copy(values, like):
     return torch.tensor(values, dtype=like.dtype, device=like.device).view(shape)
 
 
-def emit_pending_warnings(net, stacklevel):
-    """Raise the label-shift warnings a copy's training left, as a plain fit does."""
-    for warning in getattr(net, "pending_warnings_", ()):
-        warnings.warn(warning, stacklevel=stacklevel)
-    net.pending_warnings_ = []
-
-
-__all__ = ["StackedTraining", "emit_pending_warnings"]
+__all__ = ["StackedTraining"]

@@ -20,7 +20,7 @@ from skdann import batched as batched_module
 from skdann.batched import batching_reason, fit_batched
 from skdann.ensemble import SeedEnsemble
 from skdann.label_shift import LabelShiftWarning
-from skdann.metrics import importance_weighted_scorer
+from skdann.metrics import importance_weighted_scorer, mean_rank_refit
 from skdann.model_selection import BatchedGridSearchCV, DomainStratifiedKFold
 
 SMALL = {"hidden_layer_sizes": (16,), "max_iter": 4, "batch_size": 32, "random_state": 0}
@@ -237,7 +237,10 @@ def _assert_same_search(plain, batched):
     assert batched.batching_["n_taken"] == batched.batching_["n_batched_fits"] > 0
 
 
-def test_batched_search_gives_gridsearchcvs_results(data):
+@pytest.mark.parametrize(
+    "refit", ["iw", mean_rank_refit(["iw", "accuracy"])], ids=["scorer name", "callable"]
+)
+def test_batched_search_gives_gridsearchcvs_results(data, refit):
     X, y = stack_domains(*data)
     plain, batched = _search_pair(
         _quiet(DANNClassifier),
@@ -246,7 +249,7 @@ def test_batched_search_gives_gridsearchcvs_results(data):
         y,
         cv=DomainStratifiedKFold(3),
         scoring={"iw": importance_weighted_scorer, "accuracy": "accuracy"},
-        refit="iw",
+        refit=refit,
         return_train_score=True,
     )
     _assert_same_search(plain, batched)

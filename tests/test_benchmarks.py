@@ -165,6 +165,30 @@ def test_table_defaults_quick():
     }
 
 
+@pytest.mark.slow
+def test_batched_quick():
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found at {DATA}")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.batched", "--quick", "--tasks", "adult",
+         "--parts", "search", "curve"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    path = ROOT / "benchmarks" / "results" / "batched_quick.json"
+    records = json.loads(path.read_text())[1:]
+    searches = [r for r in records if r["record"] == "search"]
+    assert {r["method"] for r in searches} == {
+        "grid_n_jobs_1", "grid_n_jobs_2", "batched_1_thread", "batched_2_threads"
+    }  # fmt: skip
+    # Every search trained the same candidates and picked the same best point.
+    assert len({json.dumps(r["best_params"], sort_keys=True) for r in searches}) == 1
+    curve = [r for r in records if r["record"] == "curve"]
+    assert sorted((r["K"], r["own_seeds"]) for r in curve) == [
+        (0, False), (1, False), (4, False), (16, False), (16, True), (64, False)
+    ]  # fmt: skip
+
+
 def test_table_defaults_rule_is_chosen_on_the_other_families():
     from benchmarks import table_defaults
 
