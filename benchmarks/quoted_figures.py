@@ -1140,8 +1140,19 @@ def batched_figures(results):
         [r["K"], *(f"{r['ms_per_step'][m]:.2f}" for m in ("stacked", "vmap", "loop"))]
         for r in impl
     ]
-    stacked_fastest = all(
-        r["ms_per_step"]["stacked"] <= min(r["ms_per_step"].values()) for r in impl
+    impl_words = []
+    for r in sorted(impl, key=lambda r: r["K"]):
+        ms = r["ms_per_step"]
+        ratio = ms["stacked"] / ms["vmap"]
+        if ms["stacked"] <= min(ms.values()):
+            impl_words.append(f"fastest at K = {r['K']}")
+        elif ratio <= 1.05:
+            impl_words.append(f"within {100 * (ratio - 1):.0f}% of ``vmap`` at K = {r['K']}")
+        else:
+            impl_words.append(f"{100 * (ratio - 1):.0f}% slower than ``vmap`` at K = {r['K']}")
+    expect(
+        all(r["ms_per_step"]["stacked"] < r["ms_per_step"]["loop"] for r in impl),
+        "the stacked network is no longer faster than a loop over the copies",
     )
     agreement = results.records("batched", record="agreement")
     sequential = np.array([r["sequential"] for r in agreement])
@@ -1163,8 +1174,9 @@ def batched_figures(results):
         long_run = (
             f"At the package's default ``max_iter=100`` (adult, "
             f"{n_runs[('adult_100_epochs', 'grid_n_jobs_1')]} runs), where training "
-            f"outweighs those per-fit costs, ``GridSearchCV(n_jobs=1)`` took {seq:.0f} s and "
-            f"the batched search {fast:.0f} s ({seq / fast:.1f}x)."
+            f"outweighs the search's own work, the ratio is no better: "
+            f"``GridSearchCV(n_jobs=1)`` took {seq:.0f} s and the batched search on two "
+            f"threads {fast:.0f} s ({seq / fast:.1f}x)."
         )
     expect(
         all(same(t, m)[0] == same(t, m)[1] for t, m in median if m.startswith("batched")),
@@ -1202,7 +1214,7 @@ def batched_figures(results):
             ["K", "stacked (skdann) ms", "torch.func vmap ms", "loop of K modules ms"],
             impl_rows,
         ),
-        "bt_impl_verdict": "fastest" if stacked_fastest else "not always the fastest",
+        "bt_impl_verdict": ", ".join(impl_words[:-1]) + " and " + impl_words[-1],
         "bt_agree_within": f"{within} of {len(difference)}",
         "bt_agree_max": f"{np.abs(difference).max():.4f}",
         "bt_agree_seeds": str(len(agreement)),
@@ -1577,11 +1589,12 @@ ${td_rst_table}
 The same setting wins for every held-out family. With it, DANN at lambda 1
 averages ${td_acc} accuracy over the 5 classification tasks (logistic regression
 ${tab_acc_logreg}, gradient boosting ${tab_acc_hgb}; the package defaults ${td_acc_default}
-on the same two seeds) and ${td_r2} R² over the 5 regressions (ridge ${tab_r2_logreg},
+on the same seeds) and ${td_r2} R² over the 5 regressions (ridge ${tab_r2_logreg},
 gradient boosting ${tab_r2_hgb}; defaults ${td_r2_default}): it meets the goal the
 defaults missed, on both metrics. The adult loss under label shift shrinks too
-(${td_adult} against ${td_adult_default} with the defaults). Two seeds, so read
-these as a strong hint; the package defaults were not changed this round because
+(${td_adult} against ${td_adult_default} with the defaults). Five seeds (the 30
+points of a task train in one batched fit), but three families of tables: tables
+unlike these need not follow it. The package defaults were not changed because
 they also serve the vector, text and image benchmarks, which this comparison
 did not cover."""
 
@@ -1722,16 +1735,18 @@ ${bt_search_table}
 On every task and seed the batched searches picked the best parameters
 ``GridSearchCV(n_jobs=1)`` picked. The target this search was built for, on the
 adult table 6x over ``n_jobs=1`` and 3x over ``n_jobs=2``, ${bt_verdict}
-(${bt_adult_one}x and ${bt_adult_two}x). Training gains more than the search does:
-what the search adds around it (scoring every candidate on its fold through the
-pipeline, the refit) is the same in both searches and paid per candidate.
-${bt_long_run}
+(${bt_adult_one}x and ${bt_adult_two}x). The stacked training itself gains about
+${bt_k16}x per candidate at K = 16 on this CPU (one thread, below): its batched products
+already run near the machine's arithmetic limit, so what a plain fit loses to
+overhead is all there is to win, and the search's own work around training
+(scoring every candidate on its fold through the pipeline, the refit) is the same
+in both searches. ${bt_long_run}
 
-On Amazon reviews batching does not pay (${bt_amazon_one}x over ``n_jobs=1``,
-${bt_amazon_two}x over ``n_jobs=2``): with 5,000 CSR columns every step updates each
-copy's 5,000 x 100 first-layer weights densely (weight decay and momentum touch
-them all), the same work one by one or stacked. Prefer ``GridSearchCV(n_jobs=2)``
-for wide sparse inputs.
+On Amazon reviews batching gains little (${bt_amazon_one}x over ``n_jobs=1``) and
+loses to ``n_jobs=2`` (${bt_amazon_two}x): with 5,000 CSR columns every step updates
+each copy's 5,000 x 100 first-layer weights densely (weight decay and momentum
+touch them all), the same work one by one or stacked. Prefer
+``GridSearchCV(n_jobs=2)`` for wide sparse inputs.
 
 One fit of K candidates on the adult rows (20 epochs, one thread; the memory is
 what the fit adds to its process's resident set, against a plain fit's plus K
@@ -1749,7 +1764,12 @@ one thread):
 
 ${bt_impl_table}
 
-The stacked network is ${bt_impl_verdict} of the three. Fitted one by one and
+The stacked network was ${bt_impl_verdict}, and faster than the loop everywhere.
+It stays the implementation: at K = 1 it is the plain fit bit for bit, it multiplies
+CSR rows against the copies' concatenated first layers, and it reverses gradients
+with a plain autograd function, which ``vmap`` would need a rule of its own for.
+At K = 64, where ``vmap`` is ahead, the gain per candidate is already smaller than at
+K = 16 (above). Fitted one by one and
 batched, the 16 adult candidates reach the same target accuracy: the mean over
 ${bt_agree_seeds} seeds differs by at most ${bt_agree_max}, within the seeds' standard
 deviation for ${bt_agree_within} candidates."""
