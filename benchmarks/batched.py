@@ -339,6 +339,55 @@ def implementation_worker(payload):
     return {"record": "impl", "K": K, "ms_per_step": times}
 
 
+def device_curve(device, quick=False, epochs=10):
+    """Seconds per candidate of K = 1, 4, 16, 64 copies fitted together on ``device``.
+
+    Synthetic rows (2,000 a domain, 64 features; 200 with ``quick``), the
+    (100, 100) network, in this process: what ``benchmarks/gpu_suite.py`` runs
+    on a lent GPU. Returns one record per K with the peak GPU memory.
+    """
+    import torch
+    from sklearn.base import clone
+
+    from skdann import DANNClassifier, stack_domains
+    from skdann.batched import fit_batched
+
+    rng = np.random.default_rng(0)
+    n = 200 if quick else 2000
+    X_source = rng.standard_normal((n, 64)).astype(np.float32)
+    y_source = (X_source[:, :4].sum(axis=1) > 0).astype(np.int64)
+    X_target = rng.standard_normal((n, 64)).astype(np.float32) * 1.3 + 0.4
+    X, y = stack_domains(X_source, y_source, X_target)
+    base = DANNClassifier(
+        max_iter=1 if quick else epochs, device=device, random_state=0, label_shift_warning=None
+    )
+    fit_batched([clone(base).set_params(max_iter=1) for _ in range(2)], X[:256], y[:256])
+    records = []
+    for K in (1, 4, 16) if quick else (1, 4, 16, 64):
+        estimators = [clone(base).set_params(adversarial_weight=0.1 * (k % 8)) for k in range(K)]
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        start = time.perf_counter()
+        fit_batched(estimators, X, y)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        records.append(
+            {
+                "K": K,
+                "seconds": seconds,
+                "seconds_per_candidate": seconds / K,
+                "peak_cuda_mib": torch.cuda.max_memory_allocated() / 2**20
+                if device.startswith("cuda")
+                else None,
+            }
+        )
+    for record in records:
+        record["per_candidate_vs_k1"] = record["seconds_per_candidate"] / records[0]["seconds"]
+    return records
+
+
 def _sub(params, prefix):
     return {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
 

@@ -9,6 +9,9 @@
    reference loop, as on the CPU.
 3. ``benchmarks/gpu_check.py``: CPU-vs-GPU accuracy agreement over seeds on
    MNIST -> USPS, and the CPU load of a GPU-fitted model.
+4. Batched training (``benchmarks/batched.py``, ``device_curve``): seconds per
+   candidate of K = 1, 4, 16, 64 copies fitted together, and peak GPU memory
+   (the target: K = 64 at most 1/10 of K = 1's time per candidate).
 
 Every part writes into ``benchmarks/results/gpu.json`` as soon as it ends,
 so a run stopped by a time limit keeps what it measured. ``--device cpu``
@@ -29,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks import gpu_check, step_options
+from benchmarks import batched, gpu_check, step_options
 from benchmarks._common import RESULTS, machine_info
 from benchmarks.reference_dann import fit_reference
 from benchmarks.throughput import DOMAIN_HIDDEN, HIDDEN, make_data
@@ -122,7 +125,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument("--repeats", type=int, default=None, help="default 5 (1 with --quick)")
     parser.add_argument("--output", type=Path, default=None, help="default results/gpu.json")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "options", "check"])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["speed", "options", "check", "batched"]
+    )
     args = parser.parse_args(argv)
     device = args.device
     if device == "cuda" and not torch.cuda.is_available():
@@ -167,6 +172,11 @@ def main(argv=None):
         result["check"] = json.loads(check_file.read_text())
         result["check"]["exit_status"] = status
         result["check_seconds"] = time.perf_counter() - started
+        save()
+    if "batched" not in args.skip:
+        started = time.perf_counter()
+        result["batched"] = batched.device_curve(device, quick=quick)
+        result["batched_seconds"] = time.perf_counter() - started
         save()
     print("wrote", output)
     return 0 if result.get("check", {}).get("exit_status", 0) == 0 else 1

@@ -102,3 +102,5 @@ def test_gpu_suite_runs_on_cpu(tmp_path):
         "foreach",
     }
     assert result["check"]["exit_status"] == 0 and all(result["check"]["checks"].values())
+    assert [r["K"] for r in result["batched"]] == [1, 4, 16]
+    assert all(r["seconds_per_candidate"] > 0 for r in result["batched"])
