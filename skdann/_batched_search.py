@@ -179,13 +179,13 @@ scorer_, n_splits_, refit_time_, multimetric_
             X_train, y_train = _safe_split(self.estimator, X, y, train)
             fold_params = _check_method_params(X, params=routed.estimator.fit, indices=train)
             for members in batched:
-                self._fit_group(
+                batching["n_batched_fits"] += self._fit_group(
                     fits, [candidates[i] for i in members], path, X_train, y_train, fold_params
                 )
-                batching["n_batched_fits"] += len(members)
         return batching
 
     def _fit_group(self, fits, candidates, path, X_train, y_train, fold_params):
+        """Train one group on one fold; register and count its fits (0 when it fell back)."""
         estimators = [clone(self.estimator).set_params(**clone(c, safe=False)) for c in candidates]
         try:
             if path == "":
@@ -194,16 +194,25 @@ scorer_, n_splits_, refit_time_, multimetric_
                 arguments = capture_fit_arguments(
                     estimators[0], path, X_train, y_train, fold_params
                 )[1]
-        except TypeError:
-            return  # arguments the estimator does not take: its own fit will say so
+        except TypeError as exc:  # arguments the estimator does not take: its fit says so
+            return self._fell_back(len(candidates), exc)
         danns = [step(e, path) if path else e for e in estimators]
         keys = [fit_key(d, arguments) for d in danns]
         try:
             outcomes = fit_outcomes(danns, *arguments)
-        except Exception:
-            return
+        except Exception as exc:  # bad data: each fit of the search loop raises it itself
+            return self._fell_back(len(candidates), exc)
         for key, outcome in zip(keys, outcomes, strict=True):
             fits.add(key, outcome)
+        return len(outcomes)
+
+    def _fell_back(self, n_candidates, exc):
+        if self.verbose > 0:
+            print(
+                f"[BatchedGridSearchCV] a group of {n_candidates} could not train together on "
+                f"a fold ({type(exc).__name__}: {exc}); the search loop fits them one by one."
+            )
+        return 0
 
     def _routed_params(self, params):
         if _routing_enabled():

@@ -331,3 +331,20 @@ def test_seed_ensemble_trains_its_members_in_one_pass(data, monkeypatch):
     ).fit(*stack_domains(X, y, X_target))
     assert calls == [2]
     assert all(member[0].n_features_in_ == 6 for member in pipeline.estimators_)
+
+
+# Both searches fail every fit, score nothing and say so before the refit raises.
+@pytest.mark.filterwarnings("ignore:Scoring failed", "ignore:One or more of the test scores")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
+def test_batched_search_on_bad_data_fails_as_gridsearchcv_does(data, capsys):
+    X, y = stack_domains(*data)
+    X[0, 0] = np.nan
+    errors = []
+    for cls in (GridSearchCV, BatchedGridSearchCV):
+        search = cls(_quiet(DANNClassifier), GRID, cv=DomainStratifiedKFold(2), verbose=1)
+        with pytest.raises(ValueError, match=r"Input X contains NaN") as caught:
+            search.fit(X, y)
+        errors.append(str(caught.value))
+    assert errors[1] == errors[0]
+    out = capsys.readouterr().out
+    assert "a group of 4 could not train together on a fold (ValueError: Input X" in out
