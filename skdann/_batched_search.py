@@ -197,10 +197,10 @@ scorer_, n_splits_, refit_time_, multimetric_
         except TypeError as exc:  # arguments the estimator does not take: its fit says so
             return self._fell_back(len(candidates), exc)
         danns = [step(e, path) if path else e for e in estimators]
-        keys = [fit_key(d, arguments) for d in danns]
         try:
+            keys = [fit_key(d, arguments) for d in danns]
             outcomes = fit_outcomes(danns, *arguments)
-        except Exception as exc:  # bad data: each fit of the search loop raises it itself
+        except Exception as exc:  # bad data (each fit of the loop raises it), or unhashable
             return self._fell_back(len(candidates), exc)
         for key, outcome in zip(keys, outcomes, strict=True):
             fits.add(key, outcome)

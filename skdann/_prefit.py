@@ -52,6 +52,10 @@ class PrefittedFits:
         self._outcomes.setdefault(key, []).append(outcome)
         self.n_added += 1
 
+    def pending(self):
+        """Whether any fit done ahead is still waiting to be taken."""
+        return any(self._outcomes.values())
+
     def pop(self, key):
         outcomes = self._outcomes.get(key)
         if not outcomes:
@@ -76,9 +80,13 @@ def take_prefitted(estimator, arguments):
     have), and the fit's warnings from the user's line.
     """
     fits = _ACTIVE.get()
-    if fits is None:
+    if fits is None or not fits.pending():
         return False
-    outcome = fits.pop(fit_key(estimator, arguments))
+    try:
+        key = fit_key(estimator, arguments)
+    except Exception:  # a parameter joblib cannot hash: no fit done ahead matches it
+        return False
+    outcome = fits.pop(key)
     if outcome is None:
         return False
     if isinstance(outcome, BaseException):

@@ -348,3 +348,15 @@ def test_batched_search_on_bad_data_fails_as_gridsearchcv_does(data, capsys):
     assert errors[1] == errors[0]
     out = capsys.readouterr().out
     assert "a group of 4 could not train together on a fold (ValueError: Input X" in out
+
+
+def test_a_schedule_joblib_cannot_hash_falls_back_to_one_by_one(data, capsys):
+    X, y = stack_domains(*data)
+    estimator = _quiet(DANNClassifier, adversarial_schedule=lambda p: min(1.0, 2 * p))
+    plain, batched = _search_pair(estimator, GRID, X, y, cv=DomainStratifiedKFold(2), verbose=1)
+    assert "could not train together on a fold (PicklingError" in capsys.readouterr().out
+    assert batched.batching_["n_batched_fits"] == 0
+    assert batched.best_params_ == plain.best_params_
+    np.testing.assert_array_equal(
+        batched.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
+    )
