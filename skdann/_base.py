@@ -149,7 +149,7 @@ class BaseDANN(
         self : object
             The fitted estimator.
         """
-        previous = {k: v for k, v in vars(self).items() if self._is_fitted_attribute(k)}
+        previous = self._fitted_state()
         try:
             arguments = (X, y, X_target, y_target, sample_domain, sample_weight)
             if take_prefitted(self, arguments):  # a fit a batched search did ahead
@@ -157,9 +157,7 @@ class BaseDANN(
             return self._fit(*arguments)
         except BaseException as exc:
             # Never leave a half-fitted estimator in place of a fitted one.
-            for key in [k for k in vars(self) if self._is_fitted_attribute(k)]:
-                delattr(self, key)
-            vars(self).update(previous)
+            self._restore_fitted_state(previous)
             if isinstance(exc, TrainingInterrupted):
                 raise KeyboardInterrupt from exc  # Ctrl-C stops the caller, as in sklearn
             raise
@@ -235,6 +233,16 @@ class BaseDANN(
         if name in cls._private_fitted:
             return True
         return name.endswith("_") and not name.startswith("_")
+
+    def _fitted_state(self):
+        """The fitted attributes, by name (what a failed fit puts back)."""
+        return {k: v for k, v in vars(self).items() if self._is_fitted_attribute(k)}
+
+    def _restore_fitted_state(self, state):
+        """Replace every fitted attribute by those of ``state`` (from :meth:`_fitted_state`)."""
+        for key in [k for k in vars(self) if self._is_fitted_attribute(k)]:
+            delattr(self, key)
+        vars(self).update(state)
 
     def _forward(self, X, reduce=None):
         """Validate ``X`` and return the network's output for it, as float64.

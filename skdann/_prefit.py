@@ -92,11 +92,7 @@ def take_prefitted(estimator, arguments):
     if isinstance(outcome, BaseException):
         raise outcome
     fitted, pending = outcome
-    for key in [k for k in vars(estimator) if estimator._is_fitted_attribute(k)]:
-        delattr(estimator, key)
-    vars(estimator).update(
-        {k: v for k, v in vars(fitted).items() if fitted._is_fitted_attribute(k)}
-    )
+    estimator._restore_fitted_state(fitted._fitted_state())
     for warning in pending:
         warnings.warn(warning, stacklevel=user_stacklevel())
     return True

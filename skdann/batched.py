@@ -186,19 +186,19 @@ def fit_outcomes(estimators, X, y, X_target, y_target, sample_domain, sample_wei
     The warnings (label shift) are returned, not raised, so a search can raise
     them when sklearn's own loop reaches that fit.
     """
-    previous = [_fitted_state(est) for est in estimators]
+    previous = [est._fitted_state() for est in estimators]
     try:
         results = _train_together(
             estimators, X, y, X_target, y_target, sample_domain, sample_weight
         )
     except BaseException:
         for est, state in zip(estimators, previous, strict=True):
-            _restore(est, state)
+            est._restore_fitted_state(state)
         raise
     outcomes = []
     for est, state, result in zip(estimators, previous, results, strict=True):
         if isinstance(result, BaseException):
-            _restore(est, state)
+            est._restore_fitted_state(state)
             outcomes.append(result)
             continue
         pending = result.pending_warnings_
@@ -220,16 +220,6 @@ def _train_together(estimators, X, y, X_target, y_target, sample_domain, sample_
     with out_of_memory_hint(plan.device, plan.rows.X, plan.rows.is_target, first.batch_size):
         data = plan.domain_data()
         return StackedTraining(estimators, plan, seeds, plan.stratify).run(data)
-
-
-def _fitted_state(estimator):
-    return {k: v for k, v in vars(estimator).items() if estimator._is_fitted_attribute(k)}
-
-
-def _restore(estimator, state):
-    for key in [k for k in vars(estimator) if estimator._is_fitted_attribute(k)]:
-        delattr(estimator, key)
-    vars(estimator).update(state)
 
 
 def _differing(first, other):
