@@ -16,7 +16,7 @@ class _GradientReversalFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, lambda_):
-        ctx.lambda_ = float(lambda_)
+        ctx.lambda_ = lambda_ if torch.is_tensor(lambda_) else float(lambda_)
         # ``view_as`` returns a new tensor object so autograd records the op.
         return x.view_as(x)
 
@@ -33,9 +33,11 @@ def gradient_reversal(x, lambda_=1.0):
     ----------
     x : torch.Tensor
         Input tensor, returned unchanged on the forward pass.
-    lambda_ : float, default=1.0
+    lambda_ : float or torch.Tensor, default=1.0
         Strength of the reversal. The backward pass multiplies the incoming
-        gradient by ``-lambda_``; ``lambda_=0`` blocks the gradient.
+        gradient by ``-lambda_``; ``lambda_=0`` blocks the gradient. A tensor
+        broadcasts against ``x`` (one strength per slice, e.g. per stacked
+        copy of a network); it gets no gradient either.
 
     Returns
     -------

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._grl import gradient_reversal
 from ._module import SeededDropout
 
 __all__ = ["StackedLinear", "StackedNetwork", "stacked_reversal"]
@@ -131,17 +132,6 @@ class StackedNetwork(nn.Module):
                 tensor[k].copy_(state[name])
 
 
-class _StackedReversal(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, coefficient):
-        ctx.coefficient = coefficient
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return grad_output.mul(ctx.coefficient), None
-
-
 def stacked_reversal(x, lambdas):
     """Gradient reversal of ``(K, rows, width)`` features, copy ``k`` by ``lambdas[k]``.
 
@@ -150,7 +140,7 @@ def stacked_reversal(x, lambdas):
     ``(K, 1, 1)`` tensor.
     """
     if len(set(lambdas)) == 1:
-        coefficient = -float(lambdas[0])
-    else:
-        coefficient = -torch.tensor(lambdas, dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    return _StackedReversal.apply(x, coefficient)
+        return gradient_reversal(x, lambdas[0])
+    return gradient_reversal(
+        x, torch.tensor(lambdas, dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    )

@@ -37,3 +37,11 @@ def test_first_positional_argument_is_lambda_and_can_change():
     grl(x).sum().backward()
     torch.testing.assert_close(x.grad, torch.full((2,), -0.5))
     assert "lambda_=0.5" in repr(grl)
+
+
+def test_a_tensor_lambda_reverses_each_slice_by_its_own_strength():
+    x = torch.ones(2, 3, requires_grad=True)
+    lambdas = torch.tensor([[0.5], [2.0]])
+    gradient_reversal(x, lambdas).sum().backward()
+    assert torch.equal(x.grad, torch.tensor([[-0.5] * 3, [-2.0] * 3]))
+    assert lambdas.grad is None
