@@ -125,12 +125,6 @@ class StackedNetwork(nn.Module):
         """Copy ``k``'s ``state_dict`` (views of the stacked tensors)."""
         return {name: tensor[k] for name, tensor in self.state_dict().items()}
 
-    def load_copy_state(self, k, state):
-        """Write a copy's ``state_dict`` into slot ``k``."""
-        with torch.no_grad():
-            for name, tensor in self.state_dict().items():
-                tensor[k].copy_(state[name])
-
 
 def stacked_reversal(x, lambdas):
     """Gradient reversal of ``(K, rows, width)`` features, copy ``k`` by ``lambdas[k]``.
