@@ -17,10 +17,10 @@ negative.
 
 import numpy as np
 import pytest
-import torch
 
 from skdann import DANNClassifier
 
+from ._threads import torch_threads
 from .conftest import SHARED_DATA, rotated_moons
 
 SEEDS = range(5)
@@ -28,11 +28,8 @@ SEEDS = range(5)
 
 @pytest.fixture(autouse=True)
 def _two_torch_threads():
-    # Float sums, and so the trained networks, depend on the number of threads.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(2):
+        yield
 
 
 def _target_accuracies(X_source, y_source, X_target, y_target, **params):

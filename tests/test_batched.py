@@ -23,15 +23,15 @@ from skdann.label_shift import LabelShiftWarning
 from skdann.metrics import importance_weighted_scorer, mean_rank_refit
 from skdann.model_selection import BatchedGridSearchCV, DomainStratifiedKFold
 
+from ._threads import torch_threads
+
 SMALL = {"hidden_layer_sizes": (16,), "max_iter": 4, "batch_size": 32, "random_state": 0}
 
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture

@@ -36,6 +36,8 @@ import torch
 
 from skdann import DANNClassifier, stack_domains
 
+from ._threads import torch_threads
+
 REFERENCE = Path(__file__).parent / "data" / "classifier_predictions.npz"
 
 CASES = {
@@ -74,9 +76,7 @@ def _predictions(name):
     X_source, y_source, X_target = _data(3 if form == "three3" else 2)
     clf = DANNClassifier(hidden_layer_sizes=(16,), max_iter=8, random_state=0)
     clf.set_params(**{"batch_size": 16, **params})
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         if form == "stacked":
             clf.fit(*stack_domains(X_source, y_source, X_target))
         elif form == "source":
@@ -85,8 +85,6 @@ def _predictions(name):
         else:
             clf.fit(X_source, y_source, X_target)
         return clf.predict_proba(X_target), clf.transform(X_target)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _environment():

@@ -3,13 +3,14 @@
 import joblib
 import numpy as np
 import pytest
-import torch
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdann import DANNClassifier, stack_domains
 from skdann.metrics import importance_weighted_scorer
+
+from ._threads import torch_threads
 
 distributed = pytest.importorskip("distributed")
 
@@ -32,12 +33,8 @@ def test_grid_search_on_a_local_dask_cluster_matches_the_sequential_run(shifted_
     X_source, y_source, X_target, _ = shifted_blobs
     X, y = stack_domains(X_source, y_source, X_target)
     # Dask workers run PyTorch on one thread; so does the sequential run, for equal rounding.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         sequential = _search().set_params(n_jobs=None).fit(X, y)
-    finally:
-        torch.set_num_threads(threads)
 
     with (
         distributed.LocalCluster(

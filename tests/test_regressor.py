@@ -4,9 +4,10 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from skdann import DANNRegressor, stack_domains
+
+from ._threads import torch_threads
 
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 5, "batch_size": 16, "random_state": 0}
 
@@ -113,9 +114,7 @@ def test_dann_beats_its_source_only_fit_on_rotated_moons_regression():
     # 0-4 source-only 0.097, DANN 0.311 (gain 0.215, s.e. 0.069); seeds 5-9, not
     # used here: -0.189 and -0.031 (gain 0.158, s.e. 0.218, one seed at -0.91).
     # The margin of 0.05 holds on the mean of both seed sets.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
+    with torch_threads(2):
         gains = []
         for seed in range(5):
             X_source, y_source = moons_regression(300, 0.0, seed)
@@ -132,8 +131,6 @@ def test_dann_beats_its_source_only_fit_on_rotated_moons_regression():
                 for weight in (0.0, 1.0)
             ]
             gains.append(scores[1] - scores[0])
-    finally:
-        torch.set_num_threads(threads)
     assert np.mean(gains) >= 0.05, gains
 
 
