@@ -27,6 +27,7 @@ from ._module import accepts_csr
 from ._sparse import SparseRows
 from ._stacked import StackedNetwork, stacked_reversal
 from ._stacked_losses import adaptation_losses, label_losses
+from ._stacked_sgd import StackedSGD
 from .label_shift import ClassRatioEstimator
 from .schedules import ADVERSARIAL_SCHEDULES, LEARNING_RATE_SCHEDULES, resolve_schedule
 
@@ -79,8 +80,9 @@ class StackedTraining:
         self.network = StackedNetwork(self.modules).to(device)
         for module in self.modules:
             module.to(device)
-        self.params = list(self.network.parameters())
-        self.momentum_buffers = [None] * len(self.params)
+        self.optimizer = StackedSGD(
+            self.network.parameters(), [e.alpha for e in self.estimators], self.first.momentum
+        )
         # One split and one batch order per distinct seed, as each plain fit draws them.
         first = self.first
         self.groups = {}
@@ -183,40 +185,10 @@ class StackedTraining:
             )
         if adaptation is not None:
             loss = label_loss + adaptation.loss
-        for param in self.params:
-            param.grad = None
+        self.optimizer.zero_grad()
         loss.sum().backward()
-        self._sgd(rates)
+        self.optimizer.step(rates)
         return loss.detach(), label_loss.detach(), adaptation, steps[0]
-
-    def _sgd(self, rates):
-        """``torch.optim.SGD``'s update, each copy with its own rate and weight decay."""
-        first = self.first
-        momentum = first.momentum
-        decays = [est.alpha for est in self.estimators]
-        uniform_decay = len(set(decays)) == 1
-        uniform_rate = len(set(rates)) == 1
-        with torch.no_grad():
-            for i, param in enumerate(self.params):
-                grad = param.grad
-                if grad is None:  # the domain head of a step without target rows
-                    continue
-                if uniform_decay:
-                    if decays[0] != 0:
-                        grad = grad.add(param, alpha=decays[0])
-                else:
-                    grad = grad + _per_copy(decays, param) * param
-                if momentum != 0:
-                    buffer = self.momentum_buffers[i]
-                    if buffer is None:
-                        buffer = self.momentum_buffers[i] = torch.clone(grad).detach()
-                    else:
-                        buffer.mul_(momentum).add_(grad, alpha=1)
-                    grad = buffer
-                if uniform_rate:
-                    param.add_(grad, alpha=-rates[0])
-                else:
-                    param.sub_(grad * _per_copy(rates, param))
 
     # -- epochs ---------------------------------------------------------------
 
@@ -379,12 +351,6 @@ class StackedTraining:
             )
             results.append(fitted)
         return results
-
-
-def _per_copy(values, like):
-    """``values`` (one per copy) as a tensor broadcasting over a stacked parameter."""
-    shape = (-1,) + (1,) * (like.ndim - 1)
-    return torch.tensor(values, dtype=like.dtype, device=like.device).view(shape)
 
 
 __all__ = ["StackedTraining"]

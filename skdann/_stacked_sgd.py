@@ -1,0 +1,66 @@
+"""SGD with momentum over stacked parameters, each copy with its own rate and weight decay."""
+
+import torch
+
+
+class StackedSGD:
+    """``torch.optim.SGD``'s update (no dampening, no Nesterov) for ``(K, ...)`` parameters.
+
+    Copy ``k`` of every parameter (its slice ``[k]``) moves with its own
+    learning rate and weight decay. Equal values across the copies take
+    ``torch.optim.SGD``'s own operations with one Python number, so one copy
+    updates bit for bit as the plain fit's optimizer; unequal ones multiply
+    by a ``(K, 1, ...)`` tensor. A copy given rate 0 stays where it is.
+
+    Parameters
+    ----------
+    params : list of torch.nn.Parameter
+        The stacked parameters, copies along the first dimension.
+    weight_decays : list of float
+        Each copy's weight decay (``alpha``).
+    momentum : float
+        The momentum, shared by the copies.
+    """
+
+    def __init__(self, params, weight_decays, momentum):
+        self.params = list(params)
+        self.weight_decays = list(weight_decays)
+        self.momentum = momentum
+        self.momentum_buffers = [None] * len(self.params)
+
+    def zero_grad(self):
+        for param in self.params:
+            param.grad = None
+
+    @torch.no_grad()
+    def step(self, rates):
+        """Update every parameter; ``rates`` holds each copy's learning rate for this step."""
+        decays = self.weight_decays
+        uniform_decay = len(set(decays)) == 1
+        uniform_rate = len(set(rates)) == 1
+        for i, param in enumerate(self.params):
+            grad = param.grad
+            if grad is None:  # the domain head of a step without target rows
+                continue
+            if uniform_decay:
+                if decays[0] != 0:
+                    grad = grad.add(param, alpha=decays[0])
+            else:
+                grad = grad + _per_copy(decays, param) * param
+            if self.momentum != 0:
+                buffer = self.momentum_buffers[i]
+                if buffer is None:
+                    buffer = self.momentum_buffers[i] = torch.clone(grad).detach()
+                else:
+                    buffer.mul_(self.momentum).add_(grad, alpha=1)
+                grad = buffer
+            if uniform_rate:
+                param.add_(grad, alpha=-rates[0])
+            else:
+                param.sub_(grad * _per_copy(rates, param))
+
+
+def _per_copy(values, like):
+    """``values`` (one per copy) as a tensor broadcasting over a stacked parameter."""
+    shape = (-1,) + (1,) * (like.ndim - 1)
+    return torch.tensor(values, dtype=like.dtype, device=like.device).view(shape)
