@@ -29,11 +29,14 @@ from ._aggregation import (
     ensemble_validation_scores,
     importance_weighted_aggregation,
 )
+from ._guarded import GuardedAdaptationClassifier, GuardedAdaptationRegressor
 from ._prefit import dann_path, fit_together, step
 from ._scoring import labeled_score
 from .batched import batching_reason, graph_key
 
 __all__ = [
+    "GuardedAdaptationClassifier",
+    "GuardedAdaptationRegressor",
     "SeedEnsemble",
     "average_predictions",
     "ensemble_validation_scores",
