@@ -19,6 +19,7 @@ _PUBLIC = {
     "gradient_reversal": "._grl",
     "load": ".io",
     "make_mlp": "._module",
+    "recommended_estimator": "._recommend",
     "save": ".io",
     "stack_domains": "._domains",
     "target_mask": "._domains",
