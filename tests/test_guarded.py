@@ -166,7 +166,7 @@ def test_in_a_pipeline_the_target_rows_reach_the_preprocessing(moons):
 
 
 def test_clone_pickle_and_grid_search(moons):
-    X, y, X_target, y_target = moons
+    X, y, X_target, _ = moons
     X_all, y_all = stack_domains(X, y, X_target)
     model = GuardedAdaptationClassifier(candidates=_candidates((0.0,)), rule="baselines")
     assert clone(model).get_params()["rule"] == "baselines"
