@@ -18,8 +18,10 @@ WEIGHTS = "weights.pt"
 NOT_A_MODEL = "{} is not a valid skdann model file: {}."
 ESTIMATORS = ("DANNClassifier", "DANNRegressor")  # the classes: _model_state.ESTIMATORS
 ENSEMBLE = "SeedEnsemble"
+GUARDED = ("GuardedAdaptationClassifier", "GuardedAdaptationRegressor")
+BASELINES = "baselines.skops"  # a guarded estimator's source-only models (skops)
 FORMAT = "skdann-model"
-READS = (1, 2, 3)  # 1: no checksums; 3: a SeedEnsemble (its members under members/<i>/)
+READS = (1, 2, 3, 4)  # 1: no checksums; 3: a SeedEnsemble (members under members/<i>/); 4: guarded
 _MAX_CONFIG_BYTES = 64 * 2**20  # the history of a million epochs fits
 _MAX_CHECKSUMS_BYTES = 2**16
 # The built-in network's weights are float32; torch.save adds a header per tensor.
@@ -29,7 +31,7 @@ _WEIGHT_SLACK_BYTES = 2**20
 def nodes(config, prefix=""):
     """Yield ``(prefix, node)`` for the config's model and, in an ensemble, each member."""
     yield prefix, config
-    if config.get("estimator") == ENSEMBLE:
+    if config.get("estimator") in (ENSEMBLE, *GUARDED):
         for index, member in enumerate(config["members"]):
             yield from nodes(member, f"{prefix}members/{index}/")
 
@@ -59,7 +61,7 @@ def read_archive(path, weights):
 
 def _read_members(path, archive, weights):
     infos = {info.filename: info for info in archive.infolist()}
-    ensemble = any(name.startswith("members/") for name in infos)
+    ensemble = any(name.startswith("members/") or name == BASELINES for name in infos)
     missing = [name for name in (CONFIG, WEIGHTS) if name not in infos]
     if missing and missing != [WEIGHTS] * ensemble:  # an ensemble's weights are its members'
         raise ValueError(NOT_A_MODEL.format(path, f"it lacks {missing}"))
@@ -83,14 +85,15 @@ def _read_members(path, archive, weights):
             info = infos[prefix + WEIGHTS]
             limit = _weights_limit(path, node, info)
             members[info.filename] = _read_member(path, archive, info, limit, checksums)
-        if prefix + PREPROCESSING in infos:
-            info = infos[prefix + PREPROCESSING]
-            members[info.filename] = _read_member(path, archive, info, None, checksums)
+        for name in (PREPROCESSING, BASELINES):
+            if prefix + name in infos:
+                info = infos[prefix + name]
+                members[info.filename] = _read_member(path, archive, info, None, checksums)
     return config, members
 
 
 def _has_weights(node):
-    return node["estimator"] != ENSEMBLE
+    return node["estimator"] not in (ENSEMBLE, *GUARDED)
 
 
 def _read_member(path, archive, info, limit, checksums):
@@ -144,12 +147,14 @@ def _parse_config(path, data):
             f"versions {READS[0]} to {READS[-1]}. Upgrade skdann."
         )
     _check_node(path, config, ensemble=config["format_version"] >= 3, top=True)
+    if config.get("estimator") in GUARDED and config["format_version"] < 4:
+        raise ValueError(NOT_A_MODEL.format(path, "a guarded estimator needs format version 4"))
     return config
 
 
 def _check_node(path, node, ensemble, top=False):
     """Check one model node's sections (recursively for an ensemble's members)."""
-    if ensemble and node.get("estimator") == ENSEMBLE:
+    if ensemble and node.get("estimator") in (ENSEMBLE, *GUARDED):
         sections = {"params": dict, "fitted": dict, "members": list}
     else:
         sections = {"params": dict, "fitted": dict, "history": list}
@@ -159,8 +164,11 @@ def _check_node(path, node, ensemble, top=False):
     if bad:
         raise ValueError(NOT_A_MODEL.format(path, f"bad {bad} in {CONFIG}"))
     node.setdefault("pipeline", None)
-    if node.get("estimator") == ENSEMBLE and ensemble:
-        if not node["members"] or not all(isinstance(m, dict) for m in node["members"]):
+    if node.get("estimator") in (ENSEMBLE, *GUARDED) and ensemble:
+        guarded = node["estimator"] in GUARDED
+        if not (node["members"] or guarded) or not all(
+            isinstance(m, dict) for m in node["members"]
+        ):
             raise ValueError(NOT_A_MODEL.format(path, f"bad ['members'] in {CONFIG}"))
         for member in node["members"]:
             _check_node(path, member, ensemble=False)
@@ -168,7 +176,7 @@ def _check_node(path, node, ensemble, top=False):
     if not all(isinstance(row, dict) for row in node["history"]):
         raise ValueError(NOT_A_MODEL.format(path, f"bad ['history'] in {CONFIG}"))
     if node.get("estimator") not in ESTIMATORS:
-        known = sorted([*ESTIMATORS, ENSEMBLE] if ensemble else ESTIMATORS)
+        known = sorted([*ESTIMATORS, ENSEMBLE, *GUARDED] if ensemble else ESTIMATORS)
         message = f"unknown estimator {node.get('estimator')!r}"
         raise ValueError(NOT_A_MODEL.format(path, f"{message} (not in {known})"))
     node.setdefault("custom_feature_extractor", None)

@@ -73,12 +73,14 @@ from ._archive import (
     CONFIG,
     ENSEMBLE,
     FORMAT,
+    GUARDED,
     NOT_A_MODEL,
     PREPROCESSING,
     WEIGHTS,
     read_archive,
 )
 from ._archive import read_config as _read_config
+from ._guarded_io import decode_guarded, encode_guarded
 from ._model_state import (
     ESTIMATORS,
     encode_fitted,
@@ -103,7 +105,10 @@ _BUILTIN_TYPES = {
     "bool", "bytes", "complex", "dict", "float", "frozenset", "int", "list", "NoneType",
     "object", "set", "slice", "str", "tuple",
 }  # fmt: skip
-_SAVES = "a DANNClassifier, a DANNRegressor or a SeedEnsemble of them, or a Pipeline ending in one"
+_SAVES = (
+    "a DANNClassifier, a DANNRegressor, a SeedEnsemble of them or a guarded estimator, or a "
+    "Pipeline ending in one"
+)
 
 
 def save(estimator, path):
@@ -134,8 +139,8 @@ def save(estimator, path):
     """
     notes = {"custom": set(), "dropped": set()}
     node, members = _encode(estimator, "", notes)
-    ensemble = node["estimator"] == ENSEMBLE
-    config = {"format": FORMAT, "format_version": 3 if ensemble else 2, **node}
+    version = {ENSEMBLE: 3, **dict.fromkeys(GUARDED, 4)}.get(node["estimator"], 2)
+    config = {"format": FORMAT, "format_version": version, **node}
     config["versions"] = versions()
     if any(name.endswith(PREPROCESSING) for name in members):
         config["versions"]["skops"] = sys.modules["skops"].__version__
@@ -169,6 +174,8 @@ def _encode(model, prefix, notes):
     final = model.steps[-1][1] if pipeline is not None else model
     if isinstance(final, SeedEnsemble) and not prefix:
         node, members = _encode_ensemble(final, notes)
+    elif type(final).__name__ in GUARDED and not prefix:
+        node, members = encode_guarded(final, notes, _encode, _skops())
     elif type(final) in ESTIMATORS.values():
         node, members = _encode_dann(final, prefix, notes)
     else:
@@ -292,6 +299,16 @@ def _decode(path, node, members, prefix, feature_extractor, trusted):
     """Rebuild the model a config node describes (recursively for an ensemble)."""
     if node["estimator"] == ENSEMBLE:
         final = _decode_ensemble(path, node, members, feature_extractor, trusted)
+    elif node["estimator"] in GUARDED:
+        final = decode_guarded(
+            path,
+            node,
+            members,
+            lambda member, prefix: _decode(
+                path, member, members, prefix, feature_extractor, trusted
+            ),
+            lambda data: _load_preprocessing(path, data, trusted),
+        )
     else:
         try:
             final = rebuild(path, node, members[prefix + WEIGHTS], feature_extractor)

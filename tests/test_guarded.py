@@ -238,3 +238,27 @@ def test_recommended_estimator_is_the_guarded_estimator_with_the_chosen_defaults
     assert isinstance(recommended_estimator("regression"), GuardedAdaptationRegressor)
     with pytest.raises(ValueError, match='"classification" or "regression"'):
         recommended_estimator("ranking")
+
+
+def test_a_model_file_keeps_every_candidate_the_report_and_the_evidence(moons, tmp_path):
+    from skdann import load, save
+    from skdann.io import read_config
+
+    X, y, X_target, _ = moons
+    X_all, y_all = stack_domains(X, y, X_target)
+    candidates = [
+        ("dann", DANNClassifier(**FAST)),
+        ("scaled_dann", make_pipeline(StandardScaler(), DANNClassifier(**FAST))),
+    ]
+    model = make_pipeline(
+        StandardScaler(), GuardedAdaptationClassifier(candidates=candidates, rule="average")
+    ).fit(X_all, y_all)
+    path = tmp_path / "guarded.skdann"
+    with pytest.warns(UserWarning, match="does not store candidates"):
+        save(model, path)
+    assert read_config(path)["format_version"] == 4
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X_target), model.predict_proba(X_target))
+    assert loaded[-1].report_ == model[-1].report_
+    assert loaded[-1].candidates is None  # the fitted models are stored, not the templates
+    assert loaded[-1].reweigh("baselines").weights_ == model[-1].reweigh("baselines").weights_
