@@ -45,25 +45,32 @@ def make_estimator(name, task):
 
     Parameters
     ----------
-    name : {"dann", "seed-ensemble"}
-        A DANN estimator, or a :class:`~skdann.ensemble.SeedEnsemble` of them.
+    name : {"dann", "seed-ensemble", "recommended"}
+        A DANN estimator, a :class:`~skdann.ensemble.SeedEnsemble` of them,
+        or :func:`skdann.recommended_estimator`'s estimator.
     task : {"classification", "regression"}
         :class:`~skdann.DANNClassifier` or :class:`~skdann.DANNRegressor`.
 
     Returns
     -------
     estimator
-        With ``verbose=1`` and ``random_state=0``.
+        With ``random_state=0`` (and ``verbose=1`` for DANN).
     """
-    from . import DANNClassifier, DANNRegressor
+    from . import DANNClassifier, DANNRegressor, recommended_estimator
     from .ensemble import SeedEnsemble
 
+    if name == "recommended":
+        return recommended_estimator(task, random_state=0)
     cls = DANNClassifier if task == "classification" else DANNRegressor
     dann = cls(verbose=1, random_state=0)
     return dann if name == "dann" else SeedEnsemble(dann, random_state=0)
 
 
 def _model_name(estimator):
+    chosen = getattr(estimator, "report_", {}).get("chosen")
+    if chosen is not None:
+        kept = ", ".join(f"{name} {weight:.2f}" for name, weight in chosen.items())
+        return f"{type(estimator).__name__} (weights: {kept})"
     members = getattr(estimator, "estimators_", None)
     if members is None:
         return type(estimator).__name__
@@ -71,6 +78,8 @@ def _model_name(estimator):
 
 
 def _epochs(estimator):
+    if hasattr(estimator, "report_"):
+        return estimator.report_["reason"]
     counts = [m.n_iter_ for m in getattr(estimator, "estimators_", [estimator])]
     if len(set(counts)) == 1:
         return f"{counts[0]} epochs" + (" each" if len(counts) > 1 else "")

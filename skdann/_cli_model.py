@@ -74,6 +74,8 @@ def run_info(args):
 
 
 def _describe(config):
+    if config["estimator"].startswith("GuardedAdaptation"):
+        return _describe_guarded(config)
     lines = [f"model: {config['estimator']}"]
     pipeline, members = config["pipeline"], config.get("members")
     if members is not None:
@@ -99,6 +101,29 @@ def _describe(config):
             text = "(the member's seed)" if name == "random_state" else _setting_text(value)
             lines.append(f"  {name} = {text}")
     return "\n".join(lines)
+
+
+def _describe_guarded(config):
+    report = config["fitted"]["report_"]
+    lines = [f"model: {config['estimator']}"]
+    if config["pipeline"] is not None:
+        lines[0] += f" (last step {config['pipeline']['final_step']!r} of a Pipeline)"
+    lines.append(f"rule: {report['rule']} (margin {report['margin']:g}): {report['reason']}")
+    lines.append("candidates (holdout score, importance-weighted score, weight):")
+    for c in report["candidates"]:
+        skipped = "" if c["considered"] else " (not considered)"
+        lines.append(
+            f"  {c['name']} [{c['kind']}]: {c['holdout_score']:.3f}, "
+            f"{c['importance_weighted_score']:.3f}, {c['weight']:.3f}{skipped}"
+        )
+    shift = report.get("label_shift")
+    if shift:
+        lines.append(
+            f"label shift: estimated total variation {shift['total_variation']:.3f} "
+            f"(threshold {shift['threshold']:g})"
+        )
+    versions = ", ".join(f"{name} {v}" for name, v in config["versions"].items())
+    return "\n".join([*lines, f"saved with: {versions}"])
 
 
 def _final_estimator(node):

@@ -57,6 +57,7 @@ ensemble's, every other key its members' (estimator__KEY also works)."""
 _ESTIMATORS = {
     "dann": "DANNClassifier or DANNRegressor",
     "seed-ensemble": "SeedEnsemble of DANNClassifier or DANNRegressor",
+    "recommended": "skdann.recommended_estimator: DANN candidates weighed against baselines",
 }
 
 
@@ -118,7 +119,9 @@ def build_parser():
         choices=list(_ESTIMATORS),
         default="dann",
         help="dann: one DANN network; seed-ensemble: the average of n_seeds (default 5) "
-        "DANN networks with different seeds (default dann)",
+        "DANN networks with different seeds; recommended: skdann.recommended_estimator, DANN "
+        "candidates weighed against logistic/ridge regression and gradient boosting without "
+        "target labels (default dann)",
     )
     fit.add_argument(
         "--set",

@@ -583,3 +583,20 @@ def test_predictions_keep_the_id_column_and_six_digits(tables, model, capsys):
     )
     message = "--float-format '%d%d' is not a printf-style float format such as %.6g or %.3f."
     assert (code, err) == (2, f"skdann: error: {message}\n")
+
+
+def test_fit_builds_the_recommended_estimator(tables, capsys):
+    path = tables / "recommended.skdann"
+    argv = _fit_args(tables / "source.csv", tables / "target.csv", "label", path)
+    settings = ["--set", "rule=baselines", "--set", "label_shift_threshold=None"]
+    code, out, _ = _run(
+        capsys, *argv, "--drop", "id,amount", "--estimator", "recommended", *settings
+    )
+    model = load(path)[-1]
+    assert code == 0 and model.rule == "baselines"
+    (chosen,) = model.report_["chosen"]
+    assert out.startswith(f"saved GuardedAdaptationClassifier (weights: {chosen} 1.00)")
+    code, out, _ = _run(capsys, "info", path)
+    assert code == 0 and out.startswith("model: GuardedAdaptationClassifier (last step")
+    assert "rule: baselines (margin 0): the baseline with the best" in out
+    assert "  dann_lambda_1 [adaptation]: " in out
