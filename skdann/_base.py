@@ -164,10 +164,26 @@ class BaseDANN(
 
     def _fit(self, X, y, X_target, y_target, sample_domain, sample_weight):
         plan = plan_fit(self, X, y, X_target, y_target, sample_domain, sample_weight)
+        check = self._label_shift_check(plan) if self._label_shift_check_wanted(plan) else None
         with out_of_memory_hint(plan.device, plan.rows.X, plan.rows.is_target, self.batch_size):
             data = plan.domain_data()
             self._train(data, plan.n_features, plan.device, plan.seed, plan.stratify)
+        warning = self._label_shift_warning(plan, check)
+        if warning is not None:
+            warnings.warn(warning, stacklevel=user_stacklevel())
         return self
+
+    def _label_shift_check_wanted(self, plan):
+        """Whether this fit checks the class proportions before training (classifiers)."""
+        return False
+
+    def _label_shift_check(self, plan):
+        """The :func:`~skdann.label_shift.check_label_shift` of the fit's rows."""
+        return None
+
+    def _label_shift_warning(self, plan, check):
+        """The warning this fit raises about ``check``, or ``None``."""
+        return None
 
     def _train(self, data, n_features, device, seed, stratify):
         """Build the module and the net, seeded, and train them on ``data``."""

@@ -28,7 +28,6 @@ from ._sparse import SparseRows
 from ._stacked import StackedNetwork, stacked_reversal
 from ._stacked_losses import adaptation_losses, label_losses
 from ._stacked_sgd import StackedSGD
-from .label_shift import ClassRatioEstimator
 from .schedules import ADVERSARIAL_SCHEDULES, LEARNING_RATE_SCHEDULES, resolve_schedule
 
 
@@ -61,6 +60,9 @@ class StackedTraining:
         self.seeds = seeds
         self.stratify = stratify
         self.first = estimators[0]
+        # One label-shift check for every copy (it reads the rows, not the network).
+        wanted = [e for e in estimators if e._label_shift_check_wanted(plan)]
+        self.label_shift_check = wanted[0]._label_shift_check(plan) if wanted else None
 
     # -- set-up ---------------------------------------------------------------
 
@@ -124,11 +126,6 @@ class StackedTraining:
                     threshold=est.tol,
                     threshold_mode="abs",
                     load_best=True,
-                )
-            warn_above = getattr(est, "label_shift_warning", None)
-            if self.has_target and warn_above is not None:
-                net.callbacks["label_shift"] = ClassRatioEstimator(
-                    method="bbse", reweight=False, warn_above=warn_above, seed=self.seeds[k]
                 )
             for callback in net.callbacks.values():
                 callback.initialize()
@@ -346,9 +343,8 @@ class StackedTraining:
             ).initialize()
             fitted.history = net.history
             est.objective_.adaptation_weight_ = self.last_lambdas[k]
-            fitted.pending_warnings_ = list(
-                getattr(net.callbacks.get("label_shift"), "pending_warnings_", ())
-            )
+            warning = est._label_shift_warning(self.plan, self.label_shift_check)
+            fitted.pending_warnings_ = [] if warning is None else [warning]
             results.append(fitted)
         return results
 

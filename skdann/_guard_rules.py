@@ -25,6 +25,7 @@ import numpy as np
 from ._aggregation import importance_weighted_aggregation
 
 RULES = ("baselines", "average_baselines", "conservative", "select", "aggregate", "average")
+BASELINE_RULES = ("baselines", "average_baselines")  # rules that never use a candidate
 
 
 def weighted_scores(predictions, y, importance, classes):

@@ -54,17 +54,14 @@ from sklearn.utils.validation import check_is_fitted
 from ._classifier import DANNClassifier
 from ._domains import stack_domains
 from ._fit_rows import fit_rows
-from ._guard_rules import RULES, choose_weights, combine, weighted_scores
+from ._guard_rules import BASELINE_RULES, RULES, choose_weights, combine, weighted_scores
 from ._regressor import DANNRegressor
 from ._scoring import labeled_score
 from ._warnings import user_stacklevel
-from .label_shift import LabelShiftWarning, estimate_target_proportions, total_variation
+from .label_shift import LabelShiftWarning, check_label_shift
 from .metrics._importance import _density_ratio
 
 DEFAULT_WEIGHTS = (0.0, 0.1, 0.3, 1.0)
-# How the target's class proportions are estimated from the first baseline's outputs:
-# "bbse", "em" or "mean" (of its target probabilities); chosen by benchmarks/guarded.py.
-LABEL_SHIFT_METHOD = "bbse"
 _MAX_DENSITY_ROWS = 5000  # target rows the density-ratio model sees at most
 
 
@@ -132,11 +129,13 @@ class _GuardedAdaptation(MetaEstimatorMixin, BaseEstimator):
         self._validate_params()
         data = self._fit_data(X, y, X_target, sample_domain)
         fit_idx, hold_idx = self._split(data.y_source, data.source_domain)
-        named = self._baselines(sp.issparse(data.X_source)) + self._candidates()
+        # A rule that weighs the baselines only trains no adaptation candidate.
+        candidates = [] if self.rule in BASELINE_RULES else self._candidates()
+        named = self._baselines(sp.issparse(data.X_source)) + candidates
         names = [name for name, _ in named]
         if len(set(names)) != len(names):
             raise ValueError(f"candidate and baseline names must be unique; got {names}.")
-        n_baselines = len(named) - len(self._candidates())
+        n_baselines = len(named) - len(candidates)
         is_baseline = np.arange(len(named)) < n_baselines
         models = [
             clone(m).fit(data.X_source[fit_idx], data.y_source[fit_idx])
@@ -145,9 +144,7 @@ class _GuardedAdaptation(MetaEstimatorMixin, BaseEstimator):
         models += self._fit_candidates([m for _, m in named[n_baselines:]], data, fit_idx)
         X_hold, y_hold = data.X_source[hold_idx], data.y_source[hold_idx]
         holdout = np.stack([self._outputs(m, X_hold) for m in models])
-        allowed, label_shift = self._allowed(
-            named, models, is_baseline, holdout, y_hold, data.X_target
-        )
+        allowed, label_shift = self._allowed(named, is_baseline, data)
         # The baselines are cheap: refit on every source row, as the user would fit them.
         for index, (_, model) in enumerate(named[:n_baselines]):
             models[index] = clone(model).fit(data.X_source, data.y_source)
@@ -170,7 +167,10 @@ class _GuardedAdaptation(MetaEstimatorMixin, BaseEstimator):
         """Return a copy of this fitted model weighed by another rule, without refitting.
 
         The candidates are shared with this model; only ``weights_`` and
-        ``report_`` are computed again from ``evidence_``.
+        ``report_`` are computed again from ``evidence_``. A model fitted
+        with a rule that weighs the baselines only (``"baselines"``,
+        ``"average_baselines"``) trained no adaptation candidate, so any
+        rule then weighs its baselines only.
 
         Parameters
         ----------
@@ -328,7 +328,7 @@ class _GuardedAdaptation(MetaEstimatorMixin, BaseEstimator):
         dense = [x.toarray() if sp.issparse(x) else np.asarray(x) for x in (X_hold, X_target)]
         return _density_ratio(*dense, random_state=0)
 
-    def _allowed(self, named, models, is_baseline, holdout, y_hold, X_target):
+    def _allowed(self, named, is_baseline, data):
         """Which adaptation candidates the rule may weigh, and what to report about it."""
         return ~is_baseline, {}
 
@@ -417,7 +417,7 @@ class GuardedAdaptationClassifier(ClassifierMixin, _GuardedAdaptation):
         Share of the source rows held out to weigh the candidates.
     random_state : int, default=0
         Seed of the holdout split and of the default candidates.
-    label_shift_threshold : float or None, default=0.2
+    label_shift_threshold : float or None, default=0.12
         Estimated total variation between the source's and the target's
         class proportions above which the DANN candidates with lambda > 0
         are not considered (and a :class:`~skdann.label_shift.LabelShiftWarning`
@@ -485,7 +485,7 @@ class GuardedAdaptationClassifier(ClassifierMixin, _GuardedAdaptation):
         margin=0.0,
         validation_fraction=0.2,
         random_state=0,
-        label_shift_threshold=0.2,
+        label_shift_threshold=0.12,
     ):
         super().__init__(
             candidates,
@@ -512,47 +512,36 @@ class GuardedAdaptationClassifier(ClassifierMixin, _GuardedAdaptation):
             baselines.append(("hist_gradient_boosting", booster))
         return baselines
 
-    def _allowed(self, named, models, is_baseline, holdout, y_hold, X_target):
+    def _allowed(self, named, is_baseline, data):
         allowed = ~is_baseline
-        if self.label_shift_threshold is None or not is_baseline.any():
+        if self.label_shift_threshold is None:
             return allowed, {"label_shift": None}
-        # The first baseline's held-out probabilities: a calibrated source model, not DANN's.
-        reference = int(np.flatnonzero(is_baseline)[0])
-        labels = np.searchsorted(self.classes_, y_hold)
-        target_proba = self._outputs(models[reference], X_target)
-        source = np.bincount(labels, minlength=len(self.classes_)) / len(labels)
-        estimates = {
-            "bbse": estimate_target_proportions(holdout[reference], labels, target_proba, "bbse"),
-            "em": estimate_target_proportions(holdout[reference], labels, target_proba, "em"),
-            "mean": target_proba.mean(axis=0),
-        }
-        target = estimates[LABEL_SHIFT_METHOD]
-        tv = total_variation(source, target)
-        shifted = tv > self.label_shift_threshold
+        check = check_label_shift(data.X_source, data.y_source, data.X_target)
         excluded = []
-        if shifted:
+        if check.total_variation > self.label_shift_threshold:
             for index, (name, model) in enumerate(named):
                 if not is_baseline[index] and _adversarial_weight(model) != 0:
                     allowed[index] = False
                     excluded.append(name)
         report = {
             "label_shift": {
-                "source_proportions": source.tolist(),
-                "target_proportions": target.tolist(),
-                "total_variation": tv,
-                "method": LABEL_SHIFT_METHOD,
-                "estimates": {k: v.tolist() for k, v in estimates.items()},
+                "source_proportions": check.source_proportions.tolist(),
+                "target_proportions": check.target_proportions.tolist(),
+                "total_variation": check.total_variation,
+                "method": check.method,
                 "threshold": float(self.label_shift_threshold),
                 "excluded": excluded,
             }
         }
         if excluded:
+            target = np.round(check.target_proportions, 2).tolist()
+            source = np.round(check.source_proportions, 2).tolist()
             warnings.warn(
                 f"The target's class proportions look different from the source's (estimated "
-                f"{np.round(target, 2).tolist()} against {np.round(source, 2).tolist()}, total "
-                f"variation {tv:.2f} > label_shift_threshold={self.label_shift_threshold:g}). "
-                f"Feature alignment then moves target rows onto the source's classes, so the "
-                f"candidates {excluded} were not considered.",
+                f"{target} against {source}, total variation {check.total_variation:.2f} > "
+                f"label_shift_threshold={self.label_shift_threshold:g}). Feature alignment "
+                f"then moves target rows onto the source's classes, so the candidates "
+                f"{excluded} were not considered.",
                 LabelShiftWarning,
                 stacklevel=user_stacklevel(),
             )

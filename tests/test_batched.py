@@ -203,17 +203,14 @@ def test_label_shift_warnings_come_once_per_estimator_from_the_callers_line(data
     estimators = [DANNClassifier(**SMALL, adversarial_weight=a) for a in (0.1, 1.0)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        plain = [clone(e).fit(X, y, X_target) for e in estimators]
-        n_plain = sum(issubclass(w.category, LabelShiftWarning) for w in caught)
+        for e in estimators:
+            clone(e).fit(X, y, X_target)
+        plain = [str(w.message) for w in caught if issubclass(w.category, LabelShiftWarning)]
         caught.clear()
         fit_batched(estimators, X, y, X_target)
     shift = [w for w in caught if issubclass(w.category, LabelShiftWarning)]
-    assert n_plain > 0 and len(shift) == n_plain
+    assert len(plain) == len(estimators) and [str(w.message) for w in shift] == plain
     assert all(w.filename == __file__ for w in shift)
-    for estimator, reference in zip(estimators, plain, strict=True):
-        assert estimator.history_[0, "label_shift_tv"] == pytest.approx(
-            reference.history_[0, "label_shift_tv"], abs=1e-3
-        )
 
 
 GRID = {"adversarial_weight": [0.1, 1.0], "alpha": [1e-4, 1e-2]}

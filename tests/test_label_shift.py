@@ -15,6 +15,7 @@ from skdann import DANNClassifier, stack_domains
 from skdann._batches import BalancedDomainBatches
 from skdann.label_shift import (
     LabelShiftWarning,
+    check_label_shift,
     estimate_target_proportions,
     total_variation,
 )
@@ -25,10 +26,10 @@ from tests._domain_data import domain_data
 TRUE_TARGET = np.array([0.6, 0.3, 0.1])
 
 
-def _gaussian_classes(proportions, n, rng):
+def _gaussian_classes(proportions, n, rng, spread=2.0):
     """Three Gaussian classes in 2-D with the given proportions (same p(x|y) in each domain)."""
     y = rng.choice(3, size=n, p=proportions)
-    centres = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
+    centres = np.array([[0.0, 0.0], [spread, 0.0], [0.0, spread]])
     return centres[y] + rng.normal(size=(n, 2)), y
 
 
@@ -93,10 +94,10 @@ def test_class_ratio_weights_each_source_rows_domain_loss():
         torch.testing.assert_close(objective._domain_weight(step, None), expected)
 
 
-def _label_shifted_task(seed=0):
+def _label_shifted_task(seed=0, spread=2.0):
     rng = np.random.default_rng(seed)
-    X_source, y_source = _gaussian_classes([1 / 3] * 3, 600, rng)
-    X_target, y_target = _gaussian_classes(TRUE_TARGET, 600, rng)
+    X_source, y_source = _gaussian_classes([1 / 3] * 3, 600, rng, spread)
+    X_target, y_target = _gaussian_classes(TRUE_TARGET, 600, rng, spread)
     X_target = X_target + 0.3  # a small covariate shift on top
     return X_source, y_source, X_target, y_target
 
@@ -125,7 +126,9 @@ def test_iwdan_records_the_estimate_every_epoch_and_keeps_no_training_state():
 
 
 def test_label_shift_warning_names_the_estimate_and_the_remedy():
-    X_source, y_source, X_target, _ = _label_shifted_task()
+    # Well separated classes: the check (mean of a logistic regression's target
+    # probabilities) then reads the shift (true total variation 0.36, estimated 0.23).
+    X_source, y_source, X_target, _ = _label_shifted_task(spread=4.0)
     params = {"hidden_layer_sizes": (16,), "max_iter": 5, "random_state": 0}
     with pytest.warns(LabelShiftWarning, match="above label_shift_warning=0.1") as record:
         DANNClassifier(**params, label_shift_warning=0.1).fit(X_source, y_source, X_target)
@@ -144,7 +147,7 @@ def test_label_shift_warning_names_the_estimate_and_the_remedy():
 def test_label_shift_warning_names_the_users_line_through_a_pipeline_and_a_search():
     # scikit-learn calls fit on the user's behalf here: the warning still names this file,
     # not a file of an installed package (the docs' examples printed sklearn/pipeline.py).
-    X_source, y_source, X_target, _ = _label_shifted_task()
+    X_source, y_source, X_target, _ = _label_shifted_task(spread=4.0)
     X, y = stack_domains(X_source, y_source, X_target)
     clf = DANNClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
     clf.set_params(label_shift_warning=0.1)
@@ -154,3 +157,38 @@ def test_label_shift_warning_names_the_users_line_through_a_pipeline_and_a_searc
     with pytest.warns(LabelShiftWarning) as record:
         cross_validate(clf, X, y, cv=DomainStratifiedKFold(2, shuffle=True, random_state=0))
     assert {warning.filename for warning in record} == {__file__}
+
+
+def test_the_warning_is_one_answer_for_every_seed_and_none_at_lambda_zero():
+    X_source, y_source, X_target, _ = _label_shifted_task(spread=4.0)
+    params = {"hidden_layer_sizes": (16,), "max_iter": 2, "label_shift_warning": 0.1}
+    messages = []
+    for seed in range(3):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            DANNClassifier(**params, random_state=seed).fit(X_source, y_source, X_target)
+        shift = [str(w.message) for w in caught if issubclass(w.category, LabelShiftWarning)]
+        assert len(shift) == 1  # once per fit
+        messages.append(shift[0])
+    assert len(set(messages)) == 1  # the estimate does not depend on the network's seed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelShiftWarning)
+        DANNClassifier(**params, adversarial_weight=0.0).fit(X_source, y_source, X_target)
+
+
+def test_check_label_shift_reads_separable_label_shift_and_ignores_covariate_shift():
+    rng = np.random.default_rng(3)
+    X_source, y_source = _gaussian_classes([1 / 3] * 3, 1500, rng, spread=6.0)
+    X_target, y_target = _gaussian_classes(TRUE_TARGET, 1500, rng, spread=6.0)
+    check = check_label_shift(X_source, y_source, X_target)
+    realised = np.bincount(y_target) / len(y_target)
+    np.testing.assert_allclose(check.target_proportions, realised, atol=0.03)
+    assert check.method == "mean" and check.source_proportions.sum() == pytest.approx(1.0)
+    # Balanced classes, inputs moved along the boundary between classes 0 and 1: no shift.
+    X_moved, _ = _gaussian_classes([1 / 3] * 3, 1500, rng, spread=6.0)
+    check = check_label_shift(X_source, y_source, X_moved + np.array([0.0, 1.0]))
+    assert check.total_variation < 0.05
+    with pytest.raises(ValueError, match='method must be "mean", "em" or "bbse"'):
+        check_label_shift(X_source, y_source, X_target, method="kmm")
+    with pytest.raises(ValueError, match="at least two classes"):
+        check_label_shift(X_source, np.zeros(len(y_source)), X_target)
