@@ -43,13 +43,14 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._classifier import DANNClassifier
 from ._domains import stack_domains
@@ -240,24 +241,42 @@ class _GuardedAdaptation(MetaEstimatorMixin, BaseEstimator):
                 "estimator with y_target to use labeled target rows."
             )
         source = ~rows.is_target
-        if rows.y_labeled.ndim > 1:
+        y_labeled = rows.y_labeled
+        if y_labeled.ndim == 2 and y_labeled.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is raveled.",
+                DataConversionWarning,
+                stacklevel=user_stacklevel(),
+            )
+            y_labeled = y_labeled.ravel()
+        if y_labeled.ndim > 1:
             raise ValueError(
-                f"{type(self).__name__} takes one target column; y has shape "
-                f"{rows.y_labeled.shape}."
+                f"{type(self).__name__} takes one target column; y has shape {y_labeled.shape}."
             )
         if source.all():
-            raise ValueError(f"{type(self).__name__}.fit needs target rows; none were given.")
+            warnings.warn(
+                f"{type(self).__name__}.fit got no target rows: the candidates are weighed on "
+                "the source holdout without importance weights, and the adaptation "
+                "candidates train source-only.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
         if is_classifier(self):
-            template._encode_targets(rows.y_labeled)  # one class, non-class labels: its errors
-            self.classes_ = np.unique(rows.y_labeled)
+            template._encode_targets(y_labeled)  # one class, non-class labels: its errors
+            self.classes_ = np.unique(y_labeled)
         return _FitData(
             X_source=rows.X[np.flatnonzero(source)],
-            y_source=rows.y_labeled,
+            y_source=y_labeled,
             source_domain=rows.domain[source],
             X_target=rows.X[np.flatnonzero(~source)],
             target_domain=rows.domain[~source],
             n_source_domains=rows.n_source_domains,
         )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR rows: the DANN candidates and a linear baseline
+        return tags
 
     def _split(self, y_source, domains):
         """Source fit and holdout rows, stratified by class and source domain when possible."""
@@ -296,6 +315,8 @@ class _GuardedAdaptation(MetaEstimatorMixin, BaseEstimator):
 
         if not models:
             return []
+        if data.X_target.shape[0] == 0:
+            return [clone(m).fit(data.X_source[fit_idx], data.y_source[fit_idx]) for m in models]
         X, y = stack_domains(
             data.X_source[fit_idx], data.y_source[fit_idx], data.X_target,
             regression=not is_classifier(self),
@@ -315,13 +336,15 @@ class _GuardedAdaptation(MetaEstimatorMixin, BaseEstimator):
 
     def _outputs(self, model, X):
         if not is_classifier(self):
-            return np.asarray(model.predict(X), dtype=np.float64).reshape(X.shape[0])
-        proba = np.zeros((X.shape[0], len(self.classes_)))
+            return np.asarray(model.predict(X), dtype=np.float64).reshape(_num_samples(X))
+        proba = np.zeros((_num_samples(X), len(self.classes_)))
         columns = np.searchsorted(self.classes_, model.classes_)
         proba[:, columns] = model.predict_proba(X)
         return proba
 
     def _importance(self, X_hold, X_target):
+        if X_target.shape[0] == 0:
+            return np.ones(X_hold.shape[0])
         rng = np.random.default_rng(0)
         if X_target.shape[0] > _MAX_DENSITY_ROWS:
             X_target = X_target[rng.choice(X_target.shape[0], _MAX_DENSITY_ROWS, replace=False)]
@@ -459,16 +482,15 @@ class GuardedAdaptationClassifier(ClassifierMixin, _GuardedAdaptation):
 
     Examples
     --------
-    >>> from skdann.datasets import make_shifted_blobs
+    >>> import numpy as np
     >>> from skdann.ensemble import GuardedAdaptationClassifier
-    >>> X, y, X_target, y_target = make_shifted_blobs(random_state=0)
-    >>> dann = dict(max_iter=5, label_shift_warning=None)
-    >>> from skdann import DANNClassifier
-    >>> model = GuardedAdaptationClassifier(
-    ...     candidates=[("dann", DANNClassifier(**dann))]
-    ... ).fit(X, y, X_target)
-    >>> sorted(model.weights_)
-    ['dann', 'hist_gradient_boosting', 'logistic_regression']
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> X_target = rng.normal(size=(100, 3)) + 0.5
+    >>> model = GuardedAdaptationClassifier(rule="average_baselines").fit(X, y, X_target)
+    >>> model.report_["chosen"]
+    {'logistic_regression': 0.5, 'hist_gradient_boosting': 0.5}
     """
 
     _parameter_constraints = {
@@ -514,7 +536,7 @@ class GuardedAdaptationClassifier(ClassifierMixin, _GuardedAdaptation):
 
     def _allowed(self, named, is_baseline, data):
         allowed = ~is_baseline
-        if self.label_shift_threshold is None:
+        if self.label_shift_threshold is None or data.X_target.shape[0] == 0:
             return allowed, {"label_shift": None}
         check = check_label_shift(data.X_source, data.y_source, data.X_target)
         excluded = []
@@ -573,7 +595,8 @@ class GuardedAdaptationClassifier(ClassifierMixin, _GuardedAdaptation):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self._predictions(X), axis=1)]
+        proba = self._predictions(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 def _adversarial_weight(model):

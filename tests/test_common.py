@@ -6,6 +6,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdann import DANNClassifier, DANNRegressor
+from skdann.ensemble import GuardedAdaptationClassifier, GuardedAdaptationRegressor
 from skdann.objectives import OBJECTIVES
 
 # Checks expected to fail, each with its specific reason. The xfail marks are strict
@@ -83,3 +84,19 @@ def test_sklearn_compatible_estimator(estimator, check):
 def test_expected_failures_are_strict(request):
     # Without strict xfails, a listed check that passes again is only reported as XPASS.
     assert request.config.getini("xfail_strict") is True
+
+
+@parametrize_with_checks(
+    [
+        # The baselines-only rule trains no DANN candidate: the checks stay fast. The
+        # candidates' own checks are the DANN estimators' above.
+        GuardedAdaptationClassifier(rule="average_baselines"),
+        GuardedAdaptationRegressor(rule="average_baselines"),
+    ],
+    expected_failed_checks=lambda estimator: {
+        key: EXPECTED_FAILED_CHECKS[key] for key in ("check_classifiers_classes",)
+    },
+)
+@pytest.mark.filterwarnings("ignore:GuardedAdaptation.*got no target rows")
+def test_guarded_estimators_are_sklearn_compatible(estimator, check):
+    check(estimator)

@@ -213,7 +213,6 @@ def test_sparse_input_leaves_boosting_out(moons):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (lambda X, y, Xt: (X, y), "needs target rows; none were given."),
         (lambda X, y, Xt: (X, np.zeros_like(y), Xt), "one class"),
         (lambda X, y, Xt: (X, y, Xt[:, :1]), "feature"),
     ],
@@ -222,6 +221,15 @@ def test_bad_input_names_the_problem(moons, args, message):
     X, y, X_target, _ = moons
     with pytest.raises(ValueError, match=message):
         GuardedAdaptationClassifier(candidates=_candidates((0.0,))).fit(*args(X, y, X_target))
+
+
+def test_without_target_rows_it_warns_and_weighs_on_the_plain_holdout(moons):
+    X, y, _, _ = moons
+    model = GuardedAdaptationClassifier(candidates=_candidates((0.0,)))
+    with pytest.warns(UserWarning, match="got no target rows"):
+        model.fit(X, y)
+    assert model.report_["importance_effective_rows"] == model.report_["n_source_holdout"]
+    assert model.report_["label_shift"] is None
 
 
 def test_duplicate_names_are_refused(moons):
