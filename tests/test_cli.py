@@ -588,15 +588,20 @@ def test_predictions_keep_the_id_column_and_six_digits(tables, model, capsys):
 def test_fit_builds_the_recommended_estimator(tables, capsys):
     path = tables / "recommended.skdann"
     argv = _fit_args(tables / "source.csv", tables / "target.csv", "label", path)
-    settings = ["--set", "rule=baselines", "--set", "label_shift_threshold=None"]
     code, out, _ = _run(
-        capsys, *argv, "--drop", "id,amount", "--estimator", "recommended", *settings
-    )
+        capsys, *argv, "--drop", "id,amount", "--estimator", "recommended",
+        "--set", "label_shift_threshold=None",
+    )  # fmt: skip
     model = load(path)[-1]
-    assert code == 0 and model.rule == "baselines"
-    (chosen,) = model.report_["chosen"]
-    assert out.startswith(f"saved GuardedAdaptationClassifier (weights: {chosen} 1.00)")
+    assert code == 0 and model.rule == "average_baselines" and model.random_state == 0
+    assert out.startswith(
+        "saved GuardedAdaptationClassifier (weights: logistic_regression 0.50, "
+        "hist_gradient_boosting 0.50) (classification of 'label', 4 columns, the plain mean "
+        "of the baselines)"
+    )
     code, out, _ = _run(capsys, "info", path)
     assert code == 0 and out.startswith("model: GuardedAdaptationClassifier (last step")
-    assert "rule: baselines (margin 0): the baseline with the best" in out
-    assert "  dann_lambda_1 [adaptation]: " in out
+    assert "rule: average_baselines (margin 0): the plain mean of the baselines" in out
+    assert "  hist_gradient_boosting [baseline]: " in out
+    code, _, err = _run(capsys, *argv, "--estimator", "recommended", "--set", "rule=best")
+    assert code == 2 and "rule" in err

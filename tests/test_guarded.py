@@ -32,7 +32,9 @@ def moons():
 
 def test_report_names_every_candidate_and_the_weights_sum_to_one(moons):
     X, y, X_target, y_target = moons
-    model = GuardedAdaptationClassifier(candidates=_candidates()).fit(X, y, X_target)
+    model = GuardedAdaptationClassifier(rule="conservative", candidates=_candidates()).fit(
+        X, y, X_target
+    )
     names = ["logistic_regression", "hist_gradient_boosting", "dann_0", "dann_1"]
     assert list(model.candidates_) == names
     assert [c["name"] for c in model.report_["candidates"]] == names
@@ -59,7 +61,9 @@ def test_a_single_chosen_candidate_predicts_exactly_as_that_candidate(moons):
 
 def test_the_baselines_are_refitted_on_every_source_row(moons):
     X, y, X_target, _ = moons
-    model = GuardedAdaptationClassifier(candidates=_candidates()).fit(X, y, X_target)
+    model = GuardedAdaptationClassifier(rule="conservative", candidates=_candidates()).fit(
+        X, y, X_target
+    )
     own = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
     np.testing.assert_allclose(
         model.candidates_["logistic_regression"].predict_proba(X_target),
@@ -118,7 +122,9 @@ def test_combined_probabilities_stay_a_distribution():
 
 def test_reweigh_changes_the_weights_not_the_candidates(moons):
     X, y, X_target, _ = moons
-    model = GuardedAdaptationClassifier(candidates=_candidates(), label_shift_threshold=None)
+    model = GuardedAdaptationClassifier(
+        rule="conservative", candidates=_candidates(), label_shift_threshold=None
+    )
     model.fit(X, y, X_target)
     other = model.reweigh("average")
     assert other is not model and other.rule == "average" and model.rule == "conservative"
@@ -131,7 +137,9 @@ def test_reweigh_changes_the_weights_not_the_candidates(moons):
 def test_label_shift_takes_the_aligned_candidates_out_and_warns_once(moons):
     X, y, X_target, y_target = moons
     keep = np.r_[np.flatnonzero(y_target == 0), np.flatnonzero(y_target == 1)[:10]]
-    model = GuardedAdaptationClassifier(candidates=_candidates(), label_shift_threshold=0.1)
+    model = GuardedAdaptationClassifier(
+        rule="conservative", candidates=_candidates(), label_shift_threshold=0.1
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, y, X_target[keep])
@@ -147,18 +155,30 @@ def test_label_shift_takes_the_aligned_candidates_out_and_warns_once(moons):
         "dann_1": False,
     }  # fmt: skip
     assert model.weights_["dann_1"] == 0.0
-    silent = GuardedAdaptationClassifier(candidates=_candidates(), label_shift_threshold=None)
+    silent = GuardedAdaptationClassifier(
+        rule="conservative", candidates=_candidates(), label_shift_threshold=None
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", LabelShiftWarning)
         silent.fit(X, y, X_target[keep])
     assert silent.report_["label_shift"] is None
 
 
+def test_the_default_averages_the_baselines_and_trains_no_dann(moons):
+    X, y, X_target, _ = moons
+    model = GuardedAdaptationClassifier().fit(X, y, X_target)
+    assert model.weights_ == {"logistic_regression": 0.5, "hist_gradient_boosting": 0.5}
+    assert model.report_["reason"] == "the plain mean of the baselines"
+    expected = np.mean([m.predict_proba(X_target) for m in model.candidates_.values()], axis=0)
+    np.testing.assert_allclose(model.predict_proba(X_target), expected)
+
+
 def test_in_a_pipeline_the_target_rows_reach_the_preprocessing(moons):
     X, y, X_target, y_target = moons
     X_all, y_all = stack_domains(X, y, X_target)
     model = make_pipeline(
-        StandardScaler(), GuardedAdaptationClassifier(candidates=_candidates((1.0,)))
+        StandardScaler(),
+        GuardedAdaptationClassifier(rule="conservative", candidates=_candidates((1.0,))),
     )
     model.fit(X_all, y_all)
     np.testing.assert_allclose(model[0].mean_, X_all.mean(axis=0))
@@ -182,7 +202,7 @@ def test_several_source_domains_reach_the_candidates(moons):
     X, y, X_target, _ = moons
     X_all, y_all = stack_domains(X, y, X_target)
     domain = np.r_[np.where(np.arange(len(y)) % 2, 1, 2), -np.ones(len(X_target), int)]
-    model = GuardedAdaptationClassifier(candidates=_candidates((1.0,)))
+    model = GuardedAdaptationClassifier(rule="conservative", candidates=_candidates((1.0,)))
     model.fit(X_all, y_all, sample_domain=domain)
     assert model.candidates_["dann_1"].n_domains_ == 3
 
@@ -193,7 +213,9 @@ def test_regressor_weighs_ridge_and_boosting():
     y = X @ [1.0, -2.0, 0.5] + 0.1 * rng.normal(size=150)
     X_target = rng.normal(size=(100, 3)) + 0.5
     candidates = [("dann", DANNRegressor(max_iter=3))]
-    model = GuardedAdaptationRegressor(candidates=candidates).fit(X, y, X_target)
+    model = GuardedAdaptationRegressor(rule="conservative", candidates=candidates).fit(
+        X, y, X_target
+    )
     assert list(model.candidates_) == ["ridge", "hist_gradient_boosting", "dann"]
     assert "label_shift" not in model.report_
     assert model.weights_["ridge"] == 1.0  # a linear truth: ridge wins on the holdout
@@ -205,7 +227,7 @@ def test_sparse_input_leaves_boosting_out(moons):
     import scipy.sparse as sp
 
     X, y, X_target, _ = moons
-    model = GuardedAdaptationClassifier(candidates=_candidates((0.0,)))
+    model = GuardedAdaptationClassifier(rule="conservative", candidates=_candidates((0.0,)))
     model.fit(sp.csr_matrix(X), y, sp.csr_matrix(X_target))
     assert list(model.candidates_) == ["logistic_regression", "dann_0"]
 
@@ -220,12 +242,14 @@ def test_sparse_input_leaves_boosting_out(moons):
 def test_bad_input_names_the_problem(moons, args, message):
     X, y, X_target, _ = moons
     with pytest.raises(ValueError, match=message):
-        GuardedAdaptationClassifier(candidates=_candidates((0.0,))).fit(*args(X, y, X_target))
+        GuardedAdaptationClassifier(rule="conservative", candidates=_candidates((0.0,))).fit(
+            *args(X, y, X_target)
+        )
 
 
 def test_without_target_rows_it_warns_and_weighs_on_the_plain_holdout(moons):
     X, y, _, _ = moons
-    model = GuardedAdaptationClassifier(candidates=_candidates((0.0,)))
+    model = GuardedAdaptationClassifier(rule="conservative", candidates=_candidates((0.0,)))
     with pytest.warns(UserWarning, match="got no target rows"):
         model.fit(X, y)
     assert model.report_["importance_effective_rows"] == model.report_["n_source_holdout"]
@@ -236,13 +260,13 @@ def test_duplicate_names_are_refused(moons):
     X, y, X_target, _ = moons
     twice = [("same", DANNClassifier(**FAST)), ("same", DANNClassifier(**FAST))]
     with pytest.raises(ValueError, match=re.escape("names must be unique")):
-        GuardedAdaptationClassifier(candidates=twice).fit(X, y, X_target)
+        GuardedAdaptationClassifier(rule="conservative", candidates=twice).fit(X, y, X_target)
 
 
 def test_recommended_estimator_is_the_guarded_estimator_with_the_chosen_defaults():
     classifier = recommended_estimator("classification", random_state=3)
     assert isinstance(classifier, GuardedAdaptationClassifier)
-    assert classifier.random_state == 3
+    assert classifier.random_state == 3 and classifier.rule == "average_baselines"
     assert isinstance(recommended_estimator("regression"), GuardedAdaptationRegressor)
     with pytest.raises(ValueError, match='"classification" or "regression"'):
         recommended_estimator("ranking")
