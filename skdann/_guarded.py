@@ -131,6 +131,17 @@ class _GuardedAdaptation(MetaEstimatorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
+        previous = {k: v for k, v in vars(self).items() if k.endswith("_")}
+        try:
+            return self._fit(X, y, X_target, sample_domain)
+        except BaseException:
+            # Never leave a half-fitted estimator in place of a fitted one.
+            for name in [k for k in vars(self) if k.endswith("_")]:
+                delattr(self, name)
+            vars(self).update(previous)
+            raise
+
+    def _fit(self, X, y, X_target, sample_domain):
         data = self._fit_data(X, y, X_target, sample_domain)
         fit_idx, hold_idx = self._split(data.y_source, data.source_domain)
         # A rule that weighs the baselines only trains no adaptation candidate.

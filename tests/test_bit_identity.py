@@ -1,4 +1,4 @@
-"""Stored predictions of the two-domain classifier must stay bit-identical.
+"""Stored predictions of the two-domain classifier must not move (to float32 rounding).
 
 ``tests/data/classifier_predictions.npz`` is written by running this file
 as a script (``python -m tests.test_bit_identity``). Fits run on the CPU
@@ -19,9 +19,13 @@ with one torch thread, so the float arithmetic is reproducible. History:
 - rewritten on 2026-12-06 from unchanged code (commit 0ff923c), when a fresh
   install of the same pinned torch gave predictions 1e-7 away from the file
   on every case: float results depend on the library builds and the CPU, not
-  only on skdann. The file now records the versions it was written with; on
-  another environment the test compares to within float32 rounding (1e-5)
-  and says so, on the same one bit for bit.
+  only on skdann. The file records the versions it was written with;
+- CI then failed on a machine whose versions and CPU capability matched the
+  file's and whose predictions were again 1e-7 away (the fingerprint cannot
+  see every difference between machines). The stored predictions are now
+  always compared to within float32 rounding (1e-5: a real change to the
+  training moves them far more), and bit identity is asserted where it can
+  hold, between two fits in the same process.
 """
 
 import platform
@@ -103,15 +107,20 @@ def _environment():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_predictions_are_bit_identical_to_before_the_redesign(name):
+def test_predictions_match_the_stored_ones(name):
     stored = np.load(REFERENCE)
     proba, features = _predictions(name)
-    if str(stored["environment"]) == _environment():
-        np.testing.assert_array_equal(proba, stored[f"{name}_proba"])
-        np.testing.assert_array_equal(features, stored[f"{name}_features"])
-    else:  # other builds round differently: a real change moves predictions far more
-        np.testing.assert_allclose(proba, stored[f"{name}_proba"], rtol=0, atol=1e-5)
-        np.testing.assert_allclose(features, stored[f"{name}_features"], rtol=1e-5, atol=1e-5)
+    # other machines round differently: a real change moves predictions far more
+    np.testing.assert_allclose(proba, stored[f"{name}_proba"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(features, stored[f"{name}_features"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["defaults_three_argument", "dropout_adam_constant"])
+def test_two_fits_in_one_process_are_bit_identical(name):
+    first_proba, first_features = _predictions(name)
+    second_proba, second_features = _predictions(name)
+    np.testing.assert_array_equal(first_proba, second_proba)
+    np.testing.assert_array_equal(first_features, second_features)
 
 
 if __name__ == "__main__":

@@ -294,3 +294,13 @@ def test_a_model_file_keeps_every_candidate_the_report_and_the_evidence(moons, t
     assert loaded[-1].report_ == model[-1].report_
     assert loaded[-1].candidates is None  # the fitted models are stored, not the templates
     assert loaded[-1].reweigh("baselines").weights_ == model[-1].reweigh("baselines").weights_
+
+
+def test_a_failed_fit_keeps_the_fitted_model(moons):
+    X, y, X_target, _ = moons
+    model = GuardedAdaptationClassifier().fit(X, y, X_target)
+    before = model.predict_proba(X_target)
+    with pytest.raises(ValueError, match="one class"):
+        model.fit(X, np.zeros_like(y), X_target)
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+    np.testing.assert_array_equal(model.predict_proba(X_target), before)

@@ -293,7 +293,7 @@ def _set(key, value):
         (_set("params.activation", "banana"), "cannot rebuild the model"),
         (_set("fitted.n_features_in_", -1), "n_features_in_ must be a positive int"),
         (_set("params.secret", 1), "unknown parameters ['secret'] for DANNClassifier"),
-        (_set("format_version", 99), "this skdann reads versions 1 to 3. Upgrade skdann."),
+        (_set("format_version", 99), "this skdann reads versions 1 to 4. Upgrade skdann."),
         (_set("params.callbacks", "x"), "its callbacks are 'x'; a model file stores none"),
         (_set("params.callbacks", [{"a": 1}]), "a model file stores none (null or [])"),
         (
@@ -482,8 +482,9 @@ def test_saving_a_pipeline_without_skops_says_how_to_install_it(
 def test_save_refuses_other_models(shifted_blobs, tmp_path):
     X_source, y_source, _, _ = shifted_blobs
     message = (
-        "skdann.io.save saves a DANNClassifier, a DANNRegressor or a SeedEnsemble of them, or a "
-        "Pipeline ending in one; got LogisticRegression. Pickle other models (trusted files only)."
+        "skdann.io.save saves a DANNClassifier, a DANNRegressor, a SeedEnsemble of them or a "
+        "guarded estimator, or a Pipeline ending in one; got LogisticRegression. Pickle other "
+        "models (trusted files only)."
     )
     with pytest.raises(TypeError, match=re.escape(message)):
         save(LogisticRegression().fit(X_source, y_source), tmp_path / "model.skdann")

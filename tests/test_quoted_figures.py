@@ -33,6 +33,9 @@ NOT_FROM_THE_RESULTS = {
     ("docs/quickstart.rst", "+0.076"),
     # An earlier run's observation of EM on Amazon, not in a results file.
     ("docs/when_dann_helps.rst", "98%"),
+    # The class balance of a table outside this repository, from the report in issue 19.
+    ("docs/when_dann_helps.rst", "34%"),
+    ("docs/when_dann_helps.rst", "33%"),
 }
 
 
