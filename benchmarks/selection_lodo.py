@@ -148,6 +148,8 @@ def regrets(runs, selector):
 
 def name_of(selector):
     if isinstance(selector, tuple) and selector and selector[0] == "point":
+        if len(selector[1]) != 2:  # another grid's point (benchmarks/package_defaults.py)
+            return "fixed " + ", ".join(map(str, selector[1]))
         weight, hidden = selector[1]
         return f"fixed lambda {weight:g}, {hidden}"
     return " + ".join(selector) if isinstance(selector, tuple) else selector

@@ -206,6 +206,42 @@ def test_table_defaults_rule_is_chosen_on_the_other_families():
 
 
 @pytest.mark.slow
+def test_package_defaults_quick():
+    if not DATA.exists():
+        pytest.skip(f"benchmark data not found at {DATA}")
+    records = _run_quick("package_defaults")[1:]
+    lodo = [r for r in records if r["record"] == "lodo_family"]
+    # office, coil, amazon, mnist_usps and one wine table: each family held out once
+    assert {r["held_out"] for r in lodo} == {"office", "coil", "amazon", "mnist_usps", "wine"}
+    kinds = [r for r in records if r["record"] == "lodo_kind"]
+    assert {r["held_out"] for r in kinds} == {"vectors", "text", "images", "tables"}
+    assert {r["held_out"] for r in records if r["record"] == "several_sources"} == {
+        "beijing",
+        "office",
+    }
+
+
+def test_package_defaults_pick_is_chosen_on_the_other_families():
+    from benchmarks import package_defaults
+
+    grid = package_defaults.points(regression=False)
+    good, default = ("dann+mcc", 0.3, 1e-2, 0.01), package_defaults.DEFAULT
+
+    def run(best):
+        return [(p, {}, 0.9 if p == best else 0.5) for p in grid]
+
+    datasets = {"A": [run(good)], "B": [run(good)], "C": [run(default)]}
+    result = {
+        r["held_out"]: r
+        for r in package_defaults.held_out_table(datasets, [("point", p) for p in grid])
+    }
+    assert tuple(result["C"]["pick"]) == good  # chosen on A and B only
+    assert result["C"]["pick_regret"] == pytest.approx(0.4)
+    assert result["C"]["default_regret"] == pytest.approx(0.0)
+    assert result["A"]["default_regret"] == pytest.approx(0.4)
+
+
+@pytest.mark.slow
 def test_domain_invariance_quick():
     if not DATA.exists():
         pytest.skip(f"benchmark data not found at {DATA}")
