@@ -217,8 +217,11 @@ def runs_by(records, task_kind, group):
     return out
 
 
-def held_out_table(datasets, pool):
-    """The rule's pick on the other groups, and its and the defaults' held-out regrets."""
+REFERENCES = {"default": DEFAULT, "source_only": SOURCE_ONLY}
+
+
+def held_out_table(datasets, pool, references=REFERENCES):
+    """The rule's pick on the other groups, and its and ``references``' held-out regrets."""
     rows = []
     for r in selection_lodo.leave_one_dataset_out(datasets, pool=pool):
         held = datasets[r["held_out"]]
@@ -228,8 +231,7 @@ def held_out_table(datasets, pool):
                 "runs": r["runs"],
                 "pick": list(r["chosen_selector"][1]),
                 "pick_regret": r["held_out_mean_regret"],
-                "default_regret": _mean_regret(held, DEFAULT),
-                "source_only_regret": _mean_regret(held, SOURCE_ONLY),
+                **{f"{name}_regret": _mean_regret(held, p) for name, p in references.items()},
             }
         )
     return rows
@@ -256,18 +258,9 @@ def several_sources():
         for d, runs in datasets.items()
     }
     pool = [("point", (m,)) for m in methods]
-    out = []
-    for r in selection_lodo.leave_one_dataset_out(datasets, pool=pool):
-        held = datasets[r["held_out"]]
-        out.append(
-            {
-                "held_out": r["held_out"],
-                "runs": r["runs"],
-                "pick": r["chosen_selector"][1][0],
-                "pick_regret": r["held_out_mean_regret"],
-                **{f"{m}_regret": _mean_regret(held, (m,)) for m in methods},
-            }
-        )
+    out = held_out_table(datasets, pool, {m: (m,) for m in methods})
+    for r in out:
+        (r["pick"],) = r["pick"]
     return out
 
 
