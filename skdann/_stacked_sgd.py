@@ -38,6 +38,8 @@ class StackedSGD:
         decays = self.weight_decays
         uniform_decay = len(set(decays)) == 1
         uniform_rate = len(set(rates)) == 1
+        # Per-copy values: one tensor per step, viewed to each parameter's shape.
+        decay_values = rate_values = None
         for i, param in enumerate(self.params):
             grad = param.grad
             if grad is None:  # the domain head of a step without target rows
@@ -46,7 +48,9 @@ class StackedSGD:
                 if decays[0] != 0:
                     grad = grad.add(param, alpha=decays[0])
             else:
-                grad = grad + _per_copy(decays, param) * param
+                if decay_values is None:
+                    decay_values = _per_copy(decays, param)
+                grad = grad + _like(decay_values, param) * param
             if self.momentum != 0:
                 buffer = self.momentum_buffers[i]
                 if buffer is None:
@@ -57,10 +61,16 @@ class StackedSGD:
             if uniform_rate:
                 param.add_(grad, alpha=-rates[0])
             else:
-                param.sub_(grad * _per_copy(rates, param))
+                if rate_values is None:
+                    rate_values = _per_copy(rates, param)
+                param.sub_(grad * _like(rate_values, param))
 
 
 def _per_copy(values, like):
-    """``values`` (one per copy) as a tensor broadcasting over a stacked parameter."""
-    shape = (-1,) + (1,) * (like.ndim - 1)
-    return torch.tensor(values, dtype=like.dtype, device=like.device).view(shape)
+    """``values`` (one per copy) as a 1-d tensor of ``like``'s dtype and device."""
+    return torch.tensor(values, dtype=like.dtype, device=like.device)
+
+
+def _like(values, param):
+    """A view of per-copy ``values`` that broadcasts over the stacked ``param``."""
+    return values.view((-1,) + (1,) * (param.ndim - 1))
