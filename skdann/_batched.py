@@ -31,12 +31,6 @@ from ._stacked_sgd import StackedSGD
 from .schedules import ADVERSARIAL_SCHEDULES, LEARNING_RATE_SCHEDULES, resolve_schedule
 
 
-def label_shift_check(estimators, plan):
-    """The label-shift check of a batched fit, or ``None`` when no estimator wants one."""
-    wanted = [e for e in estimators if e._label_shift_check_wanted(plan)]
-    return wanted[0]._label_shift_check(plan) if wanted else None
-
-
 class CopyNet(SimpleNamespace):
     """What the skorch callbacks a plain fit runs read of a net, for one copy.
 
@@ -58,18 +52,17 @@ class StackedTraining:
         The first estimator's plan: the rows, the device.
     seeds, stratify : list of int, ndarray or None
         Each estimator's seed; the labels of the early-stopping split.
-    label_shift_check : object or None
-        The fit's label-shift check (:func:`label_shift_check`), shared by
-        every copy: it reads the rows, not the network.
     """
 
-    def __init__(self, estimators, plan, seeds, stratify, label_shift_check):
+    def __init__(self, estimators, plan, seeds, stratify):
         self.estimators = estimators
         self.plan = plan
         self.seeds = seeds
         self.stratify = stratify
         self.first = estimators[0]
-        self.label_shift_check = label_shift_check
+        # One label-shift check for every copy (it reads the rows, not the network).
+        wanted = [e for e in estimators if e._label_shift_check_wanted(plan)]
+        self.label_shift_check = wanted[0]._label_shift_check(plan) if wanted else None
 
     # -- set-up ---------------------------------------------------------------
 
@@ -356,4 +349,4 @@ class StackedTraining:
         return results
 
 
-__all__ = ["StackedTraining", "label_shift_check"]
+__all__ = ["StackedTraining"]

@@ -48,13 +48,10 @@ class BatchedGridSearchCV(GridSearchCV):
     ----------
     estimator, param_grid, scoring, n_jobs, refit, cv, verbose, pre_dispatch, \
 error_score, return_train_score
-        As :class:`~sklearn.model_selection.GridSearchCV`. With batched
-        candidates, ``n_jobs`` splits each group's candidates into
-        ``n_jobs`` parts trained at once in threads of this process, one
-        torch thread each (see :func:`~skdann.batched.fit_batched`; on a GPU
-        a group trains as one network), and scikit-learn's loop runs in this
-        process (it only scores and fits the unbatched candidates). With no
-        batched candidate, ``n_jobs`` is scikit-learn's.
+        As :class:`~sklearn.model_selection.GridSearchCV`. ``n_jobs`` applies
+        when no candidate is batched; with batched candidates, scikit-learn's
+        loop runs in this process (it only scores and fits the unbatched
+        candidates), and the batched training uses torch's threads.
 
     Attributes
     ----------
@@ -202,7 +199,7 @@ scorer_, n_splits_, refit_time_, multimetric_
         danns = [step(e, path) if path else e for e in estimators]
         try:
             keys = [fit_key(d, arguments) for d in danns]
-            outcomes = fit_outcomes(danns, *arguments, n_jobs=self.n_jobs)
+            outcomes = fit_outcomes(danns, *arguments)
         except Exception as exc:  # bad data (each fit of the loop raises it), or unhashable
             return self._fell_back(len(candidates), exc)
         for key, outcome in zip(keys, outcomes, strict=True):

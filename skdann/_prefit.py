@@ -142,21 +142,20 @@ def capture_fit_arguments(pipeline, path, X, y, fit_params):
     return probe, step(probe, path).arguments_
 
 
-def fit_together(estimators, X, y, X_target, fit_params, n_jobs=None):
+def fit_together(estimators, X, y, X_target, fit_params):
     """Fit DANN estimators (or pipelines ending in one) of one graph together.
 
     Pipelines are fitted up to their DANN step one by one (as their own fit
     does); when every one hands its DANN step the same arguments, the DANN
     steps are trained together and each pipeline gets its own. Returns the
     fitted estimators, or ``None`` when the pipelines' preprocessing differs
-    (the caller then fits them one by one). ``n_jobs`` as
-    :func:`~skdann.batched.fit_batched`'s.
+    (the caller then fits them one by one).
     """
     from .batched import fit_batched
 
     path = dann_path(estimators[0])
     if path == "":
-        return fit_batched(estimators, X, y, X_target, n_jobs=n_jobs, **fit_params)
+        return fit_batched(estimators, X, y, X_target, **fit_params)
     probes, arguments, key = [], None, None
     for estimator in estimators:
         probe, given = capture_fit_arguments(estimator, path, X, y, fit_params)
@@ -174,6 +173,5 @@ def fit_together(estimators, X, y, X_target, fit_params, n_jobs=None):
         y_target=y_target,
         sample_domain=sample_domain,
         sample_weight=sample_weight,
-        n_jobs=n_jobs,
     )
     return [probe.set_params(**{path: dann}) for probe, dann in zip(probes, danns, strict=True)]

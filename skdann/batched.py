@@ -22,13 +22,9 @@ on.
 that fit their own candidates.
 """
 
-import contextlib
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import joblib
-import numpy as np
-import torch
 from sklearn.base import is_regressor
 
 from ._device import out_of_memory_hint
@@ -114,7 +110,6 @@ def fit_batched(
     sample_domain=None,
     sample_weight=None,
     errors="raise",
-    n_jobs=None,
 ):
     """Fit DANN estimators of one architecture together, as one stacked network.
 
@@ -131,16 +126,6 @@ def fit_batched(
         finite) does: ``"raise"`` raises its error once the others are
         fitted; ``"return"`` puts the exception in its place in the result.
         An estimator that fails keeps its previous fitted state.
-    n_jobs : int or None, default=None
-        On the CPU, the estimators are split into ``n_jobs`` contiguous parts
-        (:func:`joblib.effective_n_jobs`: ``None`` is 1, ``-1`` every core)
-        trained at once, each part one stacked network in a thread of its
-        own running one torch thread (torch's thread count is set to 1
-        meanwhile and restored after). On two cores two parts of K/2 copies
-        beat one network of K copies on two torch threads: the products of
-        one step are too small to split well between threads
-        (``benchmarks/batched.py``). Ignored on a GPU (one network of K
-        copies fills it better).
 
     Returns
     -------
@@ -181,9 +166,7 @@ def fit_batched(
                 f"PER_COPY_PARAMETERS {PER_COPY_PARAMETERS}: "
                 f"{_differing(estimators[0], estimators[index])}."
             )
-    outcomes = fit_outcomes(
-        estimators, X, y, X_target, y_target, sample_domain, sample_weight, n_jobs=n_jobs
-    )
+    outcomes = fit_outcomes(estimators, X, y, X_target, y_target, sample_domain, sample_weight)
     stacklevel = user_stacklevel()
     for outcome in outcomes:
         if not isinstance(outcome, BaseException):
@@ -197,18 +180,16 @@ def fit_batched(
     return [o if isinstance(o, BaseException) else o[0] for o in outcomes]
 
 
-def fit_outcomes(
-    estimators, X, y, X_target, y_target, sample_domain, sample_weight, *, n_jobs=None
-):
+def fit_outcomes(estimators, X, y, X_target, y_target, sample_domain, sample_weight):
     """Fit checked estimators together; per estimator ``(estimator, warnings)`` or the exception.
 
     The warnings (label shift) are returned, not raised, so a search can raise
-    them when sklearn's own loop reaches that fit. ``n_jobs`` as :func:`fit_batched`'s.
+    them when sklearn's own loop reaches that fit.
     """
     previous = [est._fitted_state() for est in estimators]
     try:
         results = _train_together(
-            estimators, X, y, X_target, y_target, sample_domain, sample_weight, n_jobs
+            estimators, X, y, X_target, y_target, sample_domain, sample_weight
         )
     except BaseException:
         for est, state in zip(estimators, previous, strict=True):
@@ -227,10 +208,8 @@ def fit_outcomes(
     return outcomes
 
 
-def _train_together(
-    estimators, X, y, X_target, y_target, sample_domain, sample_weight, n_jobs=None
-):
-    from ._batched import StackedTraining, label_shift_check
+def _train_together(estimators, X, y, X_target, y_target, sample_domain, sample_weight):
+    from ._batched import StackedTraining
 
     args = (X, y, X_target, y_target, sample_domain, sample_weight)
     plan = plan_fit(estimators[0], *args)
@@ -240,43 +219,7 @@ def _train_together(
     first = estimators[0]
     with out_of_memory_hint(plan.device, plan.rows.X, plan.rows.is_target, first.batch_size):
         data = plan.domain_data()
-        check = label_shift_check(estimators, plan)
-
-        def train(part):
-            members = [estimators[i] for i in part]
-            training = StackedTraining(
-                members, plan, [seeds[i] for i in part], plan.stratify, check
-            )
-            return training.run(data)
-
-        parts = split_for_threads(len(estimators), n_jobs, plan.device)
-        if len(parts) == 1:
-            return train(parts[0])
-        with one_torch_thread(), ThreadPoolExecutor(len(parts)) as pool:
-            results = list(pool.map(train, parts))
-        return [result for part in results for result in part]
-
-
-def split_for_threads(n_estimators, n_jobs, device):
-    """Contiguous index ranges of the estimators, one per thread that trains them.
-
-    One range on a GPU or when ``n_jobs`` resolves to 1; otherwise
-    ``min(n_jobs, n_estimators)`` ranges of near-equal size.
-    """
-    n_threads = 1 if not str(device).startswith("cpu") else joblib.effective_n_jobs(n_jobs)
-    n_parts = max(1, min(n_threads, n_estimators))
-    return [part.tolist() for part in np.array_split(np.arange(n_estimators), n_parts)]
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """Run torch on one thread per calling thread; restore the thread count after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+        return StackedTraining(estimators, plan, seeds, plan.stratify).run(data)
 
 
 def _differing(first, other):

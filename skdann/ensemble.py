@@ -77,11 +77,6 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
         Number of members.
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds.
-    n_jobs : int or None, default=None
-        When the members train together, on the CPU: they are split into
-        ``n_jobs`` parts trained at once in threads, one torch thread each
-        (as :func:`skdann.batched.fit_batched`). Members fitted one by one
-        ignore it.
 
     Attributes
     ----------
@@ -113,11 +108,10 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
 
     __metadata_request__score = {"sample_domain": True}
 
-    def __init__(self, estimator, n_seeds=5, random_state=None, n_jobs=None):
+    def __init__(self, estimator, n_seeds=5, random_state=None):
         self.estimator = estimator
         self.n_seeds = n_seeds
         self.random_state = random_state
-        self.n_jobs = n_jobs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -162,7 +156,7 @@ class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
                 )
             members.append(member.set_params(**dict.fromkeys(names, seed)))
         if len(members) > 1 and _batchable(members):
-            fitted = fit_together(members, X, y, X_target, fit_params, n_jobs=self.n_jobs)
+            fitted = fit_together(members, X, y, X_target, fit_params)
             if fitted is not None:
                 return self._set_members(fitted, seeds)
         args = (X, y) if X_target is None else (X, y, X_target)

@@ -149,65 +149,6 @@ def test_a_copy_that_diverges_fails_alone_and_keeps_its_previous_fit(data):
         fit_batched([clone(good), clone(bad)], X, y, X_target)
 
 
-def test_threads_train_parts_of_the_batch_into_the_same_models(data):
-    X, y, X_target = data
-    grid = [
-        {"adversarial_weight": a, "alpha": alpha} for a in (0.1, 1.0) for alpha in (1e-4, 1e-2)
-    ]
-    grid.append({"random_state": 3})  # a seed of its own (its own batches), in the second part
-    one = fit_batched([_quiet(DANNClassifier, **p) for p in grid], X, y, X_target)
-    with torch_threads(2):
-        two = fit_batched([_quiet(DANNClassifier, **p) for p in grid], X, y, X_target, n_jobs=2)
-        assert torch.get_num_threads() == 2  # set to 1 while the threads trained, restored
-    for a, b in zip(one, two, strict=True):
-        np.testing.assert_allclose(a.predict_proba(X_target), b.predict_proba(X_target), atol=1e-6)
-        np.testing.assert_allclose(_history(a), _history(b), atol=1e-6)
-
-
-def test_a_copy_that_diverges_in_one_thread_fails_alone(data):
-    X, y, X_target = data
-    bad = {"learning_rate_init": 1e6, "learning_rate_schedule": "constant"}
-    estimators = [_quiet(DANNClassifier), _quiet(DANNClassifier, **bad), _quiet(DANNClassifier)]
-    outcomes = fit_batched(estimators, X, y, X_target, errors="return", n_jobs=2)
-    assert outcomes[0] is estimators[0] and outcomes[2] is estimators[2]
-    assert isinstance(outcomes[1], FloatingPointError)
-    assert not hasattr(estimators[1], "net_")
-
-
-@pytest.mark.parametrize(
-    ("n_estimators", "n_jobs", "device", "parts"),
-    [
-        (5, 2, "cpu", [[0, 1, 2], [3, 4]]),
-        (2, 8, "cpu", [[0], [1]]),
-        (3, None, "cpu", [[0, 1, 2]]),
-        (3, 2, "cuda:0", [[0, 1, 2]]),  # one network fills a GPU better
-    ],
-)
-def test_the_estimators_are_split_into_one_contiguous_part_per_thread(
-    n_estimators, n_jobs, device, parts
-):
-    assert batched_module.split_for_threads(n_estimators, n_jobs, device) == parts
-
-
-def test_batched_search_and_seed_ensemble_with_two_jobs_give_the_same_models(data):
-    X, y = stack_domains(*data)
-    searches = [
-        BatchedGridSearchCV(
-            _quiet(DANNClassifier), GRID, cv=DomainStratifiedKFold(2), n_jobs=n_jobs
-        ).fit(X, y)
-        for n_jobs in (None, 2)
-    ]
-    _assert_same_search(*searches)
-    assert searches[1].n_jobs == 2
-    ensembles = [
-        SeedEnsemble(_quiet(DANNClassifier), n_seeds=3, random_state=0, n_jobs=n_jobs).fit(X, y)
-        for n_jobs in (None, 2)
-    ]
-    np.testing.assert_allclose(
-        ensembles[0].predict_proba(X), ensembles[1].predict_proba(X), atol=1e-6
-    )
-
-
 def test_batched_estimators_pickle_save_and_load(data, tmp_path):
     X, y, X_target = data
     fitted = fit_batched(
@@ -371,9 +312,7 @@ def test_seed_ensemble_trains_its_members_in_one_pass(data, monkeypatch):
     monkeypatch.setattr(
         batched_module,
         "fit_outcomes",
-        lambda estimators, *args, **kwargs: (
-            calls.append(len(estimators)) or original(estimators, *args, **kwargs)
-        ),
+        lambda estimators, *args: calls.append(len(estimators)) or original(estimators, *args),
     )
     ensemble = SeedEnsemble(_quiet(DANNClassifier), n_seeds=3, random_state=0)
     ensemble.fit(X, y, X_target)

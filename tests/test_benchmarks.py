@@ -179,8 +179,7 @@ def test_batched_quick():
     records = json.loads(path.read_text())[1:]
     searches = [r for r in records if r["record"] == "search"]
     assert {r["method"] for r in searches} == {
-        "grid_n_jobs_1", "grid_n_jobs_2", "batched_1_thread", "batched_2_threads",
-        "batched_n_jobs_2",
+        "grid_n_jobs_1", "grid_n_jobs_2", "batched_1_thread", "batched_2_threads"
     }  # fmt: skip
     # Every search trained the same candidates and picked the same best point.
     assert len({json.dumps(r["best_params"], sort_keys=True) for r in searches}) == 1
