@@ -1,5 +1,7 @@
 """Parameter documentation shared by the DANN estimators."""
 
+import inspect
+
 SHARED_PARAMETERS = """\
     hidden_layer_sizes : array-like of int or int, default=(100, 100)
         Hidden layers of the feature extractor MLP (ignored when
@@ -11,7 +13,7 @@ SHARED_PARAMETERS = """\
     dropout : float, default=0.0
         Dropout probability after each hidden layer of the feature extractor
         MLP.
-    alpha : float, default=1e-4
+    alpha : float, default={alpha}
         L2 penalty, applied as weight decay to all parameters.
     domain_hidden_layer_sizes : array-like of int or int, default=(100,)
         Hidden layers of the domain head, which ends in a single logit
@@ -26,10 +28,9 @@ SHARED_PARAMETERS = """\
         exp(-10 p)) - 1)``; ``"constant"`` keeps ``adversarial_weight``; a
         callable ``f(p)`` gives ``adversarial_weight * f(p)``. Updated every
         step.
-    learning_rate_init : float, default=0.05
-        Initial learning rate ``mu0``. The paper uses 0.01 with its
-        networks; 0.05 with the annealing schedule did better on the
-        MNIST -> optdigits demo (see ``python -m skdann.demo``).
+    learning_rate_init : float, default={learning_rate_init}
+        Initial learning rate ``mu0`` (the paper uses 0.01 with its
+        networks).
     learning_rate_schedule : {"ganin", "constant"} or callable, default="ganin"
         ``"ganin"`` anneals the learning rate as ``mu0 / (1 + 10 p) ** 0.75``;
         ``"constant"`` keeps it; a callable ``f(p)`` gives ``mu0 * f(p)``.
@@ -83,7 +84,7 @@ SHARED_PARAMETERS = """\
         ``"per_source"`` has one binary head per source domain, each telling
         that source from the (single) target domain. With two domains the
         head is always one logit.
-    objective : str or skdann.objectives.Objective, default="dann"
+    objective : str or skdann.objectives.Objective, default="{objective}"
         What the network learns from the target rows: ``"dann"`` (domain
         head behind a gradient reversal layer), ``"cdan"`` and ``"cdan+e"``
         (domain head conditioned on the class probabilities; classifiers
@@ -98,6 +99,19 @@ SHARED_PARAMETERS = """\
 
 
 def fill_parameters(cls):
-    """Class decorator: put the shared parameters where ``{shared_parameters}`` stands."""
-    cls.__doc__ = cls.__doc__.replace("    {shared_parameters}\n", SHARED_PARAMETERS)
+    """Class decorator: put the shared parameters where ``{shared_parameters}`` stands.
+
+    The defaults quoted for ``alpha``, ``learning_rate_init`` and
+    ``objective`` are read from the class's ``__init__``, so the text cannot
+    drift from the code.
+    """
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(cls.__init__).parameters.items()
+        if name in ("alpha", "learning_rate_init", "objective")
+    }
+    text = SHARED_PARAMETERS
+    for name, value in defaults.items():
+        text = text.replace("{" + name + "}", f"{value:g}" if name != "objective" else value)
+    cls.__doc__ = cls.__doc__.replace("    {shared_parameters}\n", text)
     return cls

@@ -94,7 +94,7 @@ class DANNRegressor(RegressorMixin, BaseDANN):
         hidden_layer_sizes=(100, 100),
         activation="relu",
         dropout=0.0,
-        alpha=1e-4,
+        alpha=1e-2,
         domain_hidden_layer_sizes=(100,),
         adversarial_weight=1.0,
         adversarial_schedule="ganin",

@@ -60,6 +60,7 @@ def run_demo(max_iter=100, random_state=0, device="auto", verbose=0):
             StandardScaler(),
             DANNClassifier(
                 adversarial_weight=weight,
+                objective="dann",  # the paper's method (the package default adds MCC)
                 max_iter=max_iter,
                 random_state=random_state,
                 device=device,

@@ -24,6 +24,9 @@ from ._threads import torch_threads
 from .conftest import SHARED_DATA, rotated_moons
 
 SEEDS = range(5)
+# The settings the margins were measured with (the package defaults before issue 19
+# changed them): these tests are about DANN's gain, not about the defaults.
+METHOD = {"objective": "dann", "alpha": 1e-4, "learning_rate_init": 0.05}
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +38,7 @@ def _two_torch_threads():
 def _target_accuracies(X_source, y_source, X_target, y_target, **params):
     return np.array(
         [
-            DANNClassifier(random_state=seed, **params)
+            DANNClassifier(random_state=seed, **{**METHOD, **params})
             .fit(X_source, y_source, X_target)
             .score(X_target, y_target)
             for seed in SEEDS
