@@ -42,8 +42,11 @@ class StackedLinear(nn.Module):
         weight, bias = self.weight, self.bias
         n_copies, n_out, n_in = weight.shape
         if isinstance(x, list):  # one CSR batch per copy
+            # unbind, not weight[k]: each indexed slice's backward would write a zero
+            # (K, out, in) gradient of its own (10x slower at K = 48 on 5,000 columns).
+            weights, biases = weight.unbind(0), bias.unbind(0)
             return torch.stack(
-                [torch.addmm(bias[k], x[k], weight[k].t()) for k in range(n_copies)]
+                [torch.addmm(biases[k], x[k], weights[k].t()) for k in range(n_copies)]
             )
         shared = x.layout == torch.sparse_csr or x.ndim == 2
         if n_copies == 1:

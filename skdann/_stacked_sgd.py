@@ -45,12 +45,12 @@ class StackedSGD:
             if grad is None:  # the domain head of a step without target rows
                 continue
             if uniform_decay:
-                if decays[0] != 0:
-                    grad = grad.add(param, alpha=decays[0])
+                if decays[0] != 0:  # in place: the gradient is dropped after the step
+                    grad = grad.add_(param, alpha=decays[0])
             else:
                 if decay_values is None:
                     decay_values = _per_copy(decays, param)
-                grad = grad + _like(decay_values, param) * param
+                grad = grad.addcmul_(_like(decay_values, param), param)
             if self.momentum != 0:
                 buffer = self.momentum_buffers[i]
                 if buffer is None:
@@ -63,7 +63,7 @@ class StackedSGD:
             else:
                 if rate_values is None:
                     rate_values = _per_copy(rates, param)
-                param.sub_(grad * _like(rate_values, param))
+                param.addcmul_(grad, _like(rate_values, param), value=-1)
 
 
 def _per_copy(values, like):

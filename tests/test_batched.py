@@ -112,6 +112,18 @@ def test_each_copy_is_its_plain_fit_up_to_rounding(grid, data):
         )
 
 
+def test_sparse_copies_with_their_own_batch_orders_match_their_plain_fits(data):
+    # Two seeds: each copy multiplies its own CSR batch (the per-copy product path).
+    (X, y, X_target), _ = _fit_args("sparse", data)
+    grid = [{"random_state": 0, "alpha": 1e-4}, {"random_state": 1, "alpha": 1e-2}]
+    fitted = fit_batched([_quiet(DANNClassifier, **p) for p in grid], X, y, X_target)
+    for params, estimator in zip(grid, fitted, strict=True):
+        plain = _quiet(DANNClassifier, **params).fit(X, y, X_target)
+        np.testing.assert_allclose(
+            estimator.predict_proba(X_target), plain.predict_proba(X_target), atol=1e-5
+        )
+
+
 def test_regressors_batch_too(data):
     X, _, X_target = data
     y = 2 * X[:, 0] + X[:, 1]
