@@ -57,7 +57,10 @@ def main(argv=None):
             frame.to_csv(folder / f"{name}.csv", index=False)
         model, target = folder / "model.skdann", folder / "target.csv"
         fit = [*skdann, "fit", "--source", str(folder / "source.csv"), "--target", str(target)]
-        _seconds([*fit, "--label", "y", "-o", str(model), "--set", "max_iter=3"], 1)
+        _seconds(
+            [*fit, "--label", "y", "-o", str(model), "--estimator", "dann", "--set", "max_iter=3"],
+            1,
+        )
         commands = {
             "skdann --help": [*skdann, "--help"],
             "skdann info": [*skdann, "info", str(model)],

@@ -1761,8 +1761,8 @@ train no DANN network: held out, ${g_clf_guarded} mean accuracy against ${g_clf_
 better baseline (within 1 point on ${g_clf_within} of ${g_clf_tasks} tasks),
 ${g_reg_guarded} R² against ${g_reg_better} (within 0.02 on ${g_reg_within} of ${g_reg_tasks}:
 regression misses its goal). Its
-`report_` says what was weighed; `skdann fit --estimator recommended` is the
-same from the command line."""
+`report_` says what was weighed; `skdann fit` fits it from the command line
+(its default `--estimator recommended`)."""
 
 BLOCKS["wdh-tabular-table"] = "${tab_rst_table}"
 

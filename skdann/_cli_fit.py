@@ -128,9 +128,12 @@ def _parse_settings(settings, estimator):
                 "the Python API (skdann.DANNClassifier / DANNRegressor) for it."
             )
         if key not in names:
+            hint = ""
+            if hasattr(estimator, "candidates"):  # the recommended estimator
+                hint = " (the DANN network's keys need --estimator dann or seed-ensemble)"
             raise CommandError(
                 f"unknown parameter {key!r} for {type(estimator).__name__}; "
-                f"valid keys: {', '.join(valid)}."
+                f"valid keys: {', '.join(valid)}{hint}."
             )
         try:
             value = ast.literal_eval(text)

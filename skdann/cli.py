@@ -2,7 +2,7 @@
 
 ::
 
-    skdann fit --source s.csv --target t.csv --label y -o model.skdann [--estimator seed-ensemble]
+    skdann fit --source s.csv --target t.csv --label y -o model.skdann [--estimator dann]
     skdann predict --model model.skdann --input t.csv -o predictions.csv [--proba] [--id COL]
     skdann evaluate --model model.skdann --input t.csv --label y
     skdann info model.skdann
@@ -49,15 +49,18 @@ not used.
 Task (--task auto): classification when the label holds strings, booleans,
 or whole numbers with at most 20 distinct values; regression otherwise.
 
-The estimator starts from verbose=1 and random_state=0; --set changes any
-parameter (values are Python literals: 50, 0.01, (64, 32), None, adam).
+The estimator (--estimator recommended by default, as the docs recommend
+for a table) starts from random_state=0 (and verbose=1 for DANN); --set
+changes any parameter (values are Python literals: 50, 0.01, (64, 32),
+None, adam); max_iter, hidden_layer_sizes and the other network keys need
+--estimator dann or seed-ensemble.
 With --estimator seed-ensemble, n_seeds and random_state are the
 ensemble's, every other key its members' (estimator__KEY also works)."""
 
 _ESTIMATORS = {
+    "recommended": "skdann.recommended_estimator: DANN candidates weighed against baselines",
     "dann": "DANNClassifier or DANNRegressor",
     "seed-ensemble": "SeedEnsemble of DANNClassifier or DANNRegressor",
-    "recommended": "skdann.recommended_estimator: DANN candidates weighed against baselines",
 }
 
 
@@ -117,18 +120,19 @@ def build_parser():
     fit.add_argument(
         "--estimator",
         choices=list(_ESTIMATORS),
-        default="dann",
-        help="dann: one DANN network; seed-ensemble: the average of n_seeds (default 5) "
-        "DANN networks with different seeds; recommended: skdann.recommended_estimator, DANN "
-        "candidates weighed against logistic/ridge regression and gradient boosting without "
-        "target labels (default dann)",
+        default="recommended",
+        help="recommended: skdann.recommended_estimator, what the docs recommend for a table "
+        "(DANN candidates weighed against logistic/ridge regression and gradient boosting "
+        "without target labels); dann: one DANN network; seed-ensemble: the average of "
+        "n_seeds (default 5) DANN networks with different seeds (default recommended)",
     )
     fit.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="estimator parameter: max_iter=50, hidden_layer_sizes=(64,), n_seeds=3",
+        help="estimator parameter: rule=average, validation_fraction=0.3; with --estimator "
+        "dann or seed-ensemble: max_iter=50, hidden_layer_sizes=(64,), n_seeds=3",
     )
     fit.add_argument(
         "--categorical", default="", metavar="COL,...", help="integer-coded columns to one-hot"

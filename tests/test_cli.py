@@ -20,7 +20,7 @@ from .conftest import SHARED_DATA
 
 pytest.importorskip("skops")
 
-FAST = ["--set", "max_iter=3", "--set", "hidden_layer_sizes=(16,)"]
+FAST = ["--estimator", "dann", "--set", "max_iter=3", "--set", "hidden_layer_sizes=(16,)"]
 
 
 def _table(rng, n, shift):
@@ -306,6 +306,7 @@ def bad_files(tables, tmp_path_factory):
 
 FIT = (
     "fit --source {tables}/source.csv --target {tables}/target.csv --label label -o {bad}/m.skdann"
+    " --estimator dann"
 )
 ERRORS = {
     "missing label": (
@@ -588,10 +589,9 @@ def test_predictions_keep_the_id_column_and_six_digits(tables, model, capsys):
 def test_fit_builds_the_recommended_estimator(tables, capsys):
     path = tables / "recommended.skdann"
     argv = _fit_args(tables / "source.csv", tables / "target.csv", "label", path)
-    code, out, _ = _run(
-        capsys, *argv, "--drop", "id,amount", "--estimator", "recommended",
-        "--set", "label_shift_threshold=None",
-    )  # fmt: skip
+    code, out, _ = _run(  # the default --estimator
+        capsys, *argv, "--drop", "id,amount", "--set", "label_shift_threshold=None"
+    )
     model = load(path)[-1]
     assert code == 0 and model.rule == "average_baselines" and model.random_state == 0
     assert out.startswith(
@@ -605,3 +605,7 @@ def test_fit_builds_the_recommended_estimator(tables, capsys):
     assert "  hist_gradient_boosting [baseline]: " in out
     code, _, err = _run(capsys, *argv, "--estimator", "recommended", "--set", "rule=best")
     assert code == 2 and "rule" in err
+    code, _, err = _run(capsys, *argv, "--set", "max_iter=3")
+    assert code == 2 and err.rstrip().endswith(
+        "(the DANN network's keys need --estimator dann or seed-ensemble)."
+    )
