@@ -94,3 +94,20 @@ def run_worker(module, payload, env=None):
     if done.returncode != 0:
         raise RuntimeError(f"{module} worker {payload} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def split_curve(records):
+    """The K curve's records (``benchmarks/batched.py``), split by how memory was measured.
+
+    Returns ``(curve, fixed)``: the runs with glibc's default allocator
+    settings, sorted by (K, own seeds), the plain fit (K = 0) first; and the
+    runs with the mmap threshold fixed, keyed by (K, own seeds).
+    """
+    fixed = {
+        (r["K"], r.get("own_seeds", False)): r for r in records if r.get("fixed_mmap_threshold")
+    }
+    curve = sorted(
+        (r for r in records if not r.get("fixed_mmap_threshold")),
+        key=lambda r: (r["K"], r.get("own_seeds", False)),
+    )
+    return curve, fixed

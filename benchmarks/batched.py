@@ -60,7 +60,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
-from benchmarks._common import RESULTS, machine_info, markdown_table, run_worker, write_results
+from benchmarks._common import (
+    RESULTS,
+    machine_info,
+    markdown_table,
+    run_worker,
+    split_curve,
+    write_results,
+)
 
 TABLE_GRID = {
     "adversarial_weight": [0.0, 0.1, 0.3, 1.0],
@@ -503,14 +510,8 @@ def tables(records):
 
 def _curve_table(curve):
     """Time and peak memory per K; the memory with glibc's default and a fixed mmap threshold."""
-    fixed = {
-        (r["K"], r.get("own_seeds", False)): r for r in curve if r.get("fixed_mmap_threshold")
-    }
-    curve = sorted(
-        (r for r in curve if not r.get("fixed_mmap_threshold")),
-        key=lambda r: (r["K"], r.get("own_seeds", False)),
-    )
-    plain = next(r for r in curve if r["K"] == 0)
+    curve, fixed = split_curve(curve)
+    plain = curve[0]
     plain_fixed = fixed.get((0, False))
     rows = []
     for r in curve:

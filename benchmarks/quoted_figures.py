@@ -1250,13 +1250,10 @@ def batched_figures(results):
               "seeds with n_jobs=1's best params"]  # fmt: skip
     adult_one = median[("adult", "grid_n_jobs_1")] / best("adult")
     adult_two = median[("adult", "grid_n_jobs_2")] / best("adult")
-    every = results.records("batched", record="curve")
-    fixed = {(r["K"], r["own_seeds"]): r for r in every if r.get("fixed_mmap_threshold")}
-    curve = sorted(
-        (r for r in every if not r.get("fixed_mmap_threshold")),
-        key=lambda r: (r["K"], r["own_seeds"]),
-    )
-    plain = next(r for r in curve if r["K"] == 0)
+    from benchmarks._common import split_curve  # imports torch: only here
+
+    curve, fixed = split_curve(results.records("batched", record="curve"))
+    plain = curve[0]
     plain_tensors = fixed[(0, False)]["fit_peak_increase_mib"]
     curve_rows = []
     for r in curve:
