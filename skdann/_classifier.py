@@ -151,7 +151,7 @@ class DANNClassifier(ClassifierMixin, BaseDANN):
         hidden_layer_sizes=(100, 100),
         activation="relu",
         dropout=0.0,
-        alpha=1e-2,
+        alpha=1e-4,
         domain_hidden_layer_sizes=(100,),
         adversarial_weight=1.0,
         adversarial_schedule="ganin",

@@ -28,7 +28,9 @@ with one torch thread, so the float arithmetic is reproducible. History:
   hold, between two fits in the same process;
 - rewritten when the classifier's defaults changed (``objective="dann+mcc"``,
   ``alpha=1e-2``, ``learning_rate_init=0.01``; issue 19, an intended change:
-  every case that leaves one of them at its default differs).
+  every case that leaves one of them at its default differs); rewritten again
+  when the text family joined that choice and put the classifier's ``alpha``
+  back at 1e-4.
 """
 
 import platform
