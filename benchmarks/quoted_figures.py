@@ -894,6 +894,20 @@ def guarded_figures(results):
         out[f"g_{short}_default"] = summary["all_families"].split("@")[0]
         held = sorted(set(summary["held_out"].values()))
         out[f"g_{short}_held_out_rules"] = ", ".join(f"``{r.split('@')[0]}``" for r in held)
+        met = means["guarded"] >= summary["better_baseline_mean"] and summary[
+            "within"
+        ] >= 0.8 * len(tasks)
+        out[f"g_{short}_verdict"] = "met" if met else "missed"
+        default = summary["all_families"]
+        other = sorted(f for f, rule in summary["held_out"].items() if rule != default)
+        out[f"g_{short}_other_rules"] = (
+            "Held out, the "
+            + ", ".join(f"{f} ({summary['held_out'][f].split('@')[0]})" for f in other)
+            + (" family" if len(other) == 1 else " families")
+            + " got another rule than the default, chosen on the others."
+            if other
+            else "Every family held out got the default rule."
+        )
         losses = [t for t in tasks if not t["within"]]
         out[f"g_{short}_losses"] = (
             ", ".join(f"{t['task']} ({t['gap']:+.3f})" for t in losses) or "none"
@@ -905,9 +919,12 @@ def guarded_figures(results):
             rows.append([t["task"], metric, *scores, t["rule"].split("@")[0], f"{t['gap']:+.3f}"])
     out["g_tasks"] = str(len(rows))
     out["g_families"] = str(len(families))
-    expect(payload["summary"]["accuracy"]["means"]["guarded"]
-           >= payload["summary"]["accuracy"]["better_baseline_mean"],
-           "the guarded classifier no longer reaches the better baseline's mean")  # fmt: skip
+    both = {out["g_clf_verdict"], out["g_reg_verdict"]}
+    out["g_verdict"] = (
+        f"both goals are {both.pop()}" if len(both) == 1
+        else f"classification's goals are {out['g_clf_verdict']}, regression's "
+        f"{out['g_reg_verdict']}"
+    )  # fmt: skip
     header = ["task", "metric", "logreg", "hgb", "DANN lambda 0", "guarded",
               "rule (chosen without the family)", "guarded - better baseline"]  # fmt: skip
     out["g_rst_table"] = list_table(header, rows)
@@ -1700,7 +1717,7 @@ BLOCKS["wdh-guide"] = """\
    rows (:doc:`recommended`). Its rule was chosen leaving each table family
    out on ${g_tasks} shifted tables: it averages a logistic (ridge) regression and
    gradient boosting trained on the source, and trains no DANN network,
-   because every rule that let DANN candidates in did worse there. Held out,
+   because no rule that let DANN candidates in did better there. Held out,
    it reached ${g_clf_guarded} mean accuracy against ${g_clf_better} for the better baseline, and
    ${g_reg_guarded} R² against ${g_reg_better}.
 2. **The baselines are what DANN has to beat**: on ${tab_baseline_wins} of our ${tab_tasks}
@@ -1747,16 +1764,18 @@ all families, ``${g_clf_default}`` for both: the package default.
 
 ${g_rst_table}
 
-- **Classification: the goals are met.** Mean accuracy ${g_clf_guarded} against
-  ${g_clf_better} for the better baseline (logistic regression ${g_clf_logreg}, gradient boosting
-  ${g_clf_hgb}); within 1 point of the better baseline on ${g_clf_within} of ${g_clf_tasks} tasks
-  (${g_clf_within_pct}); DANN at lambda 1 averaged ${g_clf_dann_lambda_1}.
-- **Regression: the goals are missed.** Held out, mean R² ${g_reg_guarded} against
-  ${g_reg_better} (ridge ${g_reg_logreg}, boosting ${g_reg_hgb}): the student family, held out, got
-  the rule ``average`` (all candidates, DANN included), chosen on the
-  others. Within 0.02 of the better baseline on ${g_reg_within} of ${g_reg_tasks} tasks
-  (${g_reg_within_pct}). With the package default on every task (the data it was chosen
-  on, not held out) the mean is ${g_reg_rule_average_baselines_0}.
+- **Classification: the goals are ${g_clf_verdict}.** Held out, mean accuracy
+  ${g_clf_guarded} against ${g_clf_better} for the better baseline (logistic regression
+  ${g_clf_logreg}, gradient boosting ${g_clf_hgb}); within 1 point of the better baseline
+  on ${g_clf_within} of ${g_clf_tasks} tasks (${g_clf_within_pct}); DANN at lambda 1 (the
+  package defaults) averaged ${g_clf_dann_lambda_1}. ${g_clf_other_rules} With the
+  package default on every task (the data it was chosen on, not held out) the
+  mean is ${g_clf_rule_average_baselines_0}.
+- **Regression: the goals are ${g_reg_verdict}.** Held out, mean R² ${g_reg_guarded}
+  against ${g_reg_better} (ridge ${g_reg_logreg}, boosting ${g_reg_hgb}); within 0.02 of the
+  better baseline on ${g_reg_within} of ${g_reg_tasks} tasks (${g_reg_within_pct}).
+  ${g_reg_other_rules} With the package default on every task the mean is
+  ${g_reg_rule_average_baselines_0}.
 - **Where it still loses** (more than the tolerance below the better
   baseline): ${g_clf_losses}; ${g_reg_losses}. On these the two baselines
   differ a lot and the average sits between them; no holdout score told
@@ -1778,8 +1797,8 @@ candidates against a logistic (ridge) regression and gradient boosting
 without target labels. The protocol chose to average the two baselines and
 train no DANN network: held out, ${g_clf_guarded} mean accuracy against ${g_clf_better} for the
 better baseline (within 1 point on ${g_clf_within} of ${g_clf_tasks} tasks),
-${g_reg_guarded} R² against ${g_reg_better} (within 0.02 on ${g_reg_within} of ${g_reg_tasks}:
-regression misses its goal). Its
+${g_reg_guarded} R² against ${g_reg_better} (within 0.02 on ${g_reg_within} of ${g_reg_tasks}):
+${g_verdict}. Its
 `report_` says what was weighed; `skdann fit` fits it from the command line
 (its default `--estimator recommended`)."""
 
