@@ -717,6 +717,7 @@ def package_defaults_figures(results):
     figures = {
         "pd_rst_table": list_table(header, rows),
         "pd_tasks": str(len(machine["task_seconds"])),
+        "pd_seeds": str(len(machine["seeds"])),
         "pd_families": str(len({r["held_out"] for r in lodo})),
         "pd_better": f"{better} of {len(lodo)}",
         "pd_clf_default": label(chosen["clf"]["point"]),
@@ -1874,7 +1875,7 @@ BLOCKS["wdh-package-defaults"] = """\
 ``python -m benchmarks.package_defaults`` fits lambda in {0, 0.1, 0.3, 1}, the
 objective (``dann`` or ``dann+mcc``; the regressor has ``dann`` only), ``alpha``
 in {1e-4, 1e-2} and the learning rate in {0.01, 0.05} together, with the
-package's (100, 100) network, 100 epochs and 3 seeds, on ${pd_tasks} tasks in
+package's (100, 100) network, 100 epochs and ${pd_seeds} seeds, on ${pd_tasks} tasks in
 ${pd_families} families: vectors (Office-Caltech SURF, COIL-20), images (MNIST <->
 USPS as flat pixels) and the tables of ``benchmarks/guarded.py``. ${pd_text} For
 each family, the rule of
@@ -1901,7 +1902,7 @@ the rule over all of them keeps 1e-4 for the classifier; the regressor, fitted
 on tables only, takes 1e-2. With several source
 domains, the same rule on ``results/multi_domain.json`` (${pd_sources}) does not
 move the default ``multi_domain_head="softmax"``, whose regret is within a tenth of
-a point of each pick's. What the table cannot promise: 3 seeds, and the
+a point of each pick's. What the table cannot promise: ${pd_seeds} seeds, and the
 families here; a table unlike these can still lose to lambda 0 or to the
 baselines, which is why the recommended estimator for tables trains no DANN
 network (:doc:`recommended`)."""
