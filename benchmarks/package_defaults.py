@@ -188,9 +188,9 @@ def run(args):
         path = _cache_path(name)
         if number % count != index:
             continue
-        # A cached task gets only the seeds it lacks (its rows end with the seed).
+        # A cached task gets only the seeds it lacks (its rows end with seed, score).
         cached = json.loads(path.read_text()) if path.exists() and not args.quick else None
-        done = {row[4] for row in cached["scores"]} if cached else set()
+        done = {seed for *_, seed, _ in cached["scores"]} if cached else set()
         missing = [seed for seed in seeds if seed not in done]
         if not missing:
             continue
@@ -311,8 +311,8 @@ def summarize(records=None, suffix=""):
     text, summary = [], []
     for task_kind, metric in (("clf", "accuracy"), ("reg", "R²")):
         pool = [("point", p) for p in points(task_kind == "reg")]
-        for group in ("family", "kind"):
-            datasets = runs_by(records, task_kind, group)
+        by_group = {group: runs_by(records, task_kind, group) for group in ("family", "kind")}
+        for group, datasets in by_group.items():
             if len(datasets) < 2:
                 continue
             rows = held_out_table(datasets, pool)
@@ -349,10 +349,9 @@ def summarize(records=None, suffix=""):
                 f"the previous default {100 * mean['default_regret']:.1f}, "
                 f"λ = 0 {100 * mean['source_only_regret']:.1f}.\n"
             )
-        datasets = runs_by(records, task_kind, "family")
-        if not datasets:  # --quick: no task of this kind
+        if not by_group["family"]:  # --quick: no task of this kind
             continue
-        chosen, worst = selection_lodo.rule_pick(datasets, pool)
+        chosen, worst = selection_lodo.rule_pick(by_group["family"], pool)
         current = package_defaults(task_kind == "reg")
         summary.append({"record": "chosen_on_all", "task_kind": task_kind,
                         "point": list(chosen[1]), "worst_family_regret": worst,
@@ -420,7 +419,7 @@ def summarize(records=None, suffix=""):
     table = "\n".join(text)
     print(table)
     seconds = {r["task"]: round(r["seconds"]) for r in records}
-    seeds = sorted({row[4] for r in records for row in r["scores"]})
+    seeds = sorted({seed for r in records for *_, seed, _ in r["scores"]})
     info = {**machine_info(), "task_seconds": seconds, "seeds": seeds}
     print("wrote", *write_results("package_defaults", [info, *summary], table, suffix))
 
