@@ -904,10 +904,15 @@ def guarded_figures(results):
         out[f"g_{short}_default"] = summary["all_families"].split("@")[0]
         held = sorted(set(summary["held_out"].values()))
         out[f"g_{short}_held_out_rules"] = ", ".join(f"``{r.split('@')[0]}``" for r in held)
-        met = means["guarded"] >= summary["better_baseline_mean"] and summary[
-            "within"
-        ] >= 0.8 * len(tasks)
-        out[f"g_{short}_verdict"] = "met" if met else "missed"
+        goals = _guarded_goals(summary, tasks)
+        out[f"g_{short}_verdict"] = "met" if all(goals.values()) else "missed"
+        out[f"g_{short}_goals"] = _goal_sentence(goals, summary, tasks)
+        by_mean = summary["by_mean_only"]
+        out[f"g_{short}_by_mean_guarded"] = f3(by_mean["means"]["guarded"])
+        out[f"g_{short}_by_mean_within"] = str(by_mean["within"])
+        out[f"g_{short}_by_mean_rules"] = ", ".join(
+            f"{f} ``{r.split('@')[0]}``" for f, r in sorted(by_mean["held_out"].items())
+        )
         default = summary["all_families"]
         other = sorted(f for f, rule in summary["held_out"].items() if rule != default)
         out[f"g_{short}_other_rules"] = (
@@ -929,16 +934,36 @@ def guarded_figures(results):
             rows.append([t["task"], metric, *scores, t["rule"].split("@")[0], f"{t['gap']:+.3f}"])
     out["g_tasks"] = str(len(rows))
     out["g_families"] = str(len(families))
-    both = {out["g_clf_verdict"], out["g_reg_verdict"]}
-    out["g_verdict"] = (
-        f"both goals are {both.pop()}" if len(both) == 1
-        else f"classification's goals are {out['g_clf_verdict']}, regression's "
-        f"{out['g_reg_verdict']}"
-    )  # fmt: skip
     header = ["task", "metric", "logreg", "hgb", "DANN lambda 0", "guarded",
               "rule (chosen without the family)", "guarded - better baseline"]  # fmt: skip
     out["g_rst_table"] = list_table(header, rows)
     return out
+
+
+def _guarded_goals(summary, tasks):
+    """Issue 19's three goals for one metric: met or not, from the held-out summary."""
+    return {
+        "mean": summary["means"]["guarded"] >= summary["better_baseline_mean"],
+        "within": summary["within"] >= 0.8 * len(tasks),
+        "not_below": summary["below_dann_lambda_0"] == 0,
+    }
+
+
+def _goal_sentence(goals, summary, tasks):
+    """Which goals hold, in words, naming the tasks that break the last one."""
+    names = {"mean": "the mean", "within": "80% within the tolerance"}
+    met = [names[g] for g in names if goals[g]]
+    missed = [names[g] for g in names if not goals[g]]
+    parts = []
+    if met:
+        parts.append(" and ".join(met) + (" is" if len(met) == 1 else " are") + " met")
+    if missed:
+        parts.append(" and ".join(missed) + (" is" if len(missed) == 1 else " are") + " missed")
+    below = [t["task"] for t in tasks if t["below_dann_lambda_0"]]
+    parts.append(
+        "below DANN at lambda 0 by more than 2 s.e. on " + (", ".join(below) or "no task")
+    )
+    return "; ".join(parts)
 
 
 def _dataset_name(name):
@@ -1727,7 +1752,8 @@ BLOCKS["wdh-guide"] = """\
    rows (:doc:`recommended`). Its rule was chosen leaving each table family
    out on ${g_tasks} shifted tables: it averages a logistic (ridge) regression and
    gradient boosting trained on the source, and trains no DANN network,
-   because no rule that let DANN candidates in did better there. Held out,
+   because no rule that let DANN candidates in did clearly better there (a paired
+   test over the tasks). Held out,
    it reached ${g_clf_guarded} mean accuracy against ${g_clf_better} for the better baseline, and
    ${g_reg_guarded} R² against ${g_reg_better}.
 2. **The baselines are what DANN has to beat**: on ${tab_baseline_wins} of our ${tab_tasks}
@@ -1767,23 +1793,32 @@ what a user would otherwise fit, on every labeled source row; ``DANN lambda
 0`` is a source-only DANN pipeline. The guarded estimator was fitted once
 per (task, seed) with DANN candidates at lambda 0, 0.1, 0.3 and 1, and every
 rule was applied to its evidence (``reweigh``); the rule reported for a
-task is the one chosen on the *other* families (best mean shortfall against
-the better baseline, in units of 1 accuracy point or 0.02 R²). Held-out
+task is the one chosen on the *other* families: the rule that trains no DANN
+network with the best mean shortfall against the better baseline (in units of
+1 accuracy point or 0.02 R²), unless the best rule that lets DANN in beats it
+there by a one-sided paired t-test over the tasks at the 5% level (the
+conservative principle, adapt on evidence, applied to the choice of rule;
+adopted in this release after the choice by mean alone took DANN rules on
+differences within the noise: chosen that way the held-out means were
+${g_clf_by_mean_guarded} and ${g_reg_by_mean_guarded}, within the tolerance on
+${g_clf_by_mean_within} and ${g_reg_by_mean_within} tasks; its rules, classification:
+${g_clf_by_mean_rules}; regression: ${g_reg_by_mean_rules}). Held-out
 choices: ${g_clf_held_out_rules} for classification, ${g_reg_held_out_rules} for regression; on
 all families, ``${g_clf_default}`` for both: the package default.
 
 ${g_rst_table}
 
-- **Classification: the goals are ${g_clf_verdict}.** Held out, mean accuracy
+- **Classification: the goals are ${g_clf_verdict}** (${g_clf_goals}). Held out, mean accuracy
   ${g_clf_guarded} against ${g_clf_better} for the better baseline (logistic regression
   ${g_clf_logreg}, gradient boosting ${g_clf_hgb}); within 1 point of the better baseline
   on ${g_clf_within} of ${g_clf_tasks} tasks (${g_clf_within_pct}); DANN at lambda 1 (the
   package defaults) averaged ${g_clf_dann_lambda_1}. ${g_clf_other_rules} With the
   package default on every task (the data it was chosen on, not held out) the
   mean is ${g_clf_rule_average_baselines_0}.
-- **Regression: the goals are ${g_reg_verdict}.** Held out, mean R² ${g_reg_guarded}
-  against ${g_reg_better} (ridge ${g_reg_logreg}, boosting ${g_reg_hgb}); within 0.02 of the
-  better baseline on ${g_reg_within} of ${g_reg_tasks} tasks (${g_reg_within_pct}).
+- **Regression: the goals are ${g_reg_verdict}** (${g_reg_goals}). Held out,
+  mean R² ${g_reg_guarded} against ${g_reg_better} (ridge ${g_reg_logreg}, boosting
+  ${g_reg_hgb}); within 0.02 of the better baseline on ${g_reg_within} of ${g_reg_tasks}
+  tasks (${g_reg_within_pct}).
   ${g_reg_other_rules} With the package default on every task the mean is
   ${g_reg_rule_average_baselines_0}.
 - **Where it still loses** (more than the tolerance below the better
@@ -1807,8 +1842,8 @@ candidates against a logistic (ridge) regression and gradient boosting
 without target labels. The protocol chose to average the two baselines and
 train no DANN network: held out, ${g_clf_guarded} mean accuracy against ${g_clf_better} for the
 better baseline (within 1 point on ${g_clf_within} of ${g_clf_tasks} tasks),
-${g_reg_guarded} R² against ${g_reg_better} (within 0.02 on ${g_reg_within} of ${g_reg_tasks}):
-${g_verdict}. Its
+${g_reg_guarded} R² against ${g_reg_better} (within 0.02 on ${g_reg_within} of ${g_reg_tasks}).
+Classification: ${g_clf_goals}. Regression: ${g_reg_goals}. Its
 `report_` says what was weighed; `skdann fit` fits it from the command line
 (its default `--estimator recommended`)."""
 

@@ -206,6 +206,33 @@ def test_table_defaults_rule_is_chosen_on_the_other_families():
     assert result["C"]["default_regret"] == pytest.approx(0.4)
 
 
+def _guarded_tasks(dann_gains, family_of=lambda i: f"f{i}"):
+    """Tasks with two baselines at 0.80 / 0.70 and a DANN rule ``gain`` above their average."""
+    tasks = {}
+    for i, gain in enumerate(dann_gains):
+        seed = {"logreg": 0.80, "hgb": 0.70, "rule:average_baselines@0": 0.75}
+        seed["rule:average@0"] = 0.75 + gain
+        tasks[f"t{i}"] = {"family": family_of(i), "seeds": {0: seed}}
+    return tasks
+
+
+def test_guarded_rule_lets_dann_in_only_on_evidence():
+    from benchmarks import guarded
+
+    rules = ["average_baselines@0", "average@0"]
+    # better on the mean, but one task carries it: no evidence, the baselines' rule
+    noisy = _guarded_tasks([0.10, -0.02, -0.02, -0.02, -0.02, -0.01])
+    assert guarded.choose(noisy, rules, "accuracy", evidence=False) == "average@0"
+    assert guarded.choose(noisy, rules, "accuracy") == "average_baselines@0"
+    # better on every task: the DANN rule
+    steady = _guarded_tasks([0.02, 0.03, 0.02, 0.025, 0.03, 0.02])
+    assert guarded.choose(steady, rules, "accuracy") == "average@0"
+    # the held-out family's tasks are not read: without f0 the noisy tasks lose outright
+    assert guarded.choose(noisy, rules, "accuracy", left_out="f0", evidence=False) == (
+        "average_baselines@0"
+    )
+
+
 @pytest.mark.slow
 def test_package_defaults_quick():
     if not DATA.exists():
