@@ -246,6 +246,9 @@ def curve_worker(payload):
         "own_seeds": bool(payload.get("seeds")),
         "seconds": seconds,
         "seconds_per_candidate": seconds / max(K, 1),
+        "train_steps": sum(
+            "train_loss" in batch for epoch in estimators[0].history_ for batch in epoch["batches"]
+        ),
         "parameter_mib": n_values * 4 / 2**20,
         "peak_mib": _peak_mib(),
         "fit_peak_increase_mib": None if before is None else _status_mib("VmHWM") - before,
@@ -290,6 +293,8 @@ def implementation_worker(payload):
     label head on the source rows, domain head on all rows, cross-entropy plus
     binary cross-entropy, backward (the gradient reversal, one multiplication,
     is left out of all three: ``vmap`` needs a custom function rule for it).
+    ``products``: the stacked step's matrix products alone (``_products_step``),
+    the floor under any implementation of it on this core; also on 2 threads.
     """
     import copy
 
@@ -348,15 +353,56 @@ def implementation_worker(payload):
         for module in modules:
             one(module, Xt).backward()
 
+    products = _products_step(stacked, Xt)
     times = {}
-    for name, step in (("stacked", stacked_step), ("vmap", vmap_step), ("loop", loop_step)):
-        for _ in range(5):
-            step()
-        start = time.perf_counter()
-        for _ in range(50):
-            step()
-        times[name] = (time.perf_counter() - start) / 50 * 1000
+    steps = (("stacked", stacked_step), ("vmap", vmap_step), ("loop", loop_step),
+             ("products", products))  # fmt: skip
+    for name, step in steps:
+        times[name] = _ms_per_call(step)
+    torch.set_num_threads(2)
+    times["products_2_threads"] = _ms_per_call(products)
     return {"record": "impl", "K": K, "ms_per_step": times}
+
+
+def _ms_per_call(step, warmup=5, calls=50):
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    return (time.perf_counter() - start) / calls * 1000
+
+
+def _products_step(stacked, X):
+    """The matrix products alone of one stacked step, at its shapes, without autograd.
+
+    Per layer: the forward product, the weight's gradient and (past the first
+    layer) the input's gradient; the label head on the 64 source rows. What
+    any implementation of the step must compute: its time bounds the step's.
+    """
+    import torch
+
+    from skdann._stacked import StackedLinear
+
+    shapes = []
+    for part, rows in (("feature_extractor", 128), ("label_head", 64), ("domain_head", 128)):
+        for layer in getattr(stacked, part).modules():
+            if isinstance(layer, StackedLinear):
+                shapes.append((layer.weight.detach(), layer.bias.detach(), rows))
+    operands = []
+    for index, (weight, bias, rows) in enumerate(shapes):
+        n_copies, n_out, n_in = weight.shape
+        inputs = X.expand(n_copies, *X.shape) if index == 0 else torch.randn(n_copies, rows, n_in)
+        operands.append((weight, bias.unsqueeze(1), inputs, torch.randn(n_copies, rows, n_out)))
+
+    def step():
+        for index, (weight, bias, inputs, grad) in enumerate(operands):
+            torch.baddbmm(bias, inputs, weight.transpose(1, 2))
+            torch.bmm(grad.transpose(1, 2), inputs)
+            if index > 0:
+                torch.bmm(grad, weight)
+
+    return step
 
 
 def device_curve(device, quick=False, epochs=10):
@@ -493,19 +539,31 @@ def tables(records):
         )
     impl = [r for r in records if r.get("record") == "impl"]
     if impl:
-        rows = [
-            [r["K"], *(f"{r['ms_per_step'][m]:.2f}" for m in ("stacked", "vmap", "loop"))]
-            for r in impl
-        ]
-        header = ["K", "stacked (skdann) ms", "torch.func vmap ms", "loop of K modules ms"]
         sections.append(
             "### One training step of K copies, three implementations (1 thread)\n\n"
-            + markdown_table(header, rows)
+            + _implementation_table(impl)
         )
     agreement = [r for r in records if r.get("record") == "agreement"]
     if agreement:
         sections.append("### Agreement (adult task, target accuracy)\n\n" + _agreement(agreement))
     return "\n\n".join(sections)
+
+
+def _implementation_table(impl):
+    """Step times per implementation, and the floor the step's matrix products set."""
+    rows = []
+    for r in impl:
+        times = r["ms_per_step"]
+        row = [r["K"], *(f"{times[m]:.2f}" for m in ("stacked", "vmap", "loop"))]
+        if "products" in times:
+            row += [f"{times['products']:.2f}", f"{times['products_2_threads']:.2f}",
+                    f"{times['loop'] / times['products']:.1f}x"]  # fmt: skip
+        rows.append(row)
+    header = ["K", "stacked (skdann) ms", "torch.func vmap ms", "loop of K modules ms"]
+    if any("products" in r["ms_per_step"] for r in impl):
+        header += ["its matrix products alone ms", "the products on 2 threads ms",
+                   "loop / products (1 thread)"]  # fmt: skip
+    return markdown_table(header, rows)
 
 
 def _curve_table(curve):

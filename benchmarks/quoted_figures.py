@@ -1350,9 +1350,29 @@ def batched_figures(results):
     by_k = {(r["K"], r["own_seeds"]): r for r in curve}
     impl = results.records("batched", record="impl")
     impl_rows = [
-        [r["K"], *(f"{r['ms_per_step'][m]:.2f}" for m in ("stacked", "vmap", "loop"))]
+        [r["K"], *(f"{r['ms_per_step'][m]:.2f}" for m in ("stacked", "vmap", "loop", "products"))]
         for r in impl
     ]
+    # The floor the products set under the adult search: its 3 folds train on about 2/3
+    # of the source rows each, so about 2/3 of a full fit's steps (the curve's plain fit).
+    products16 = next(r["ms_per_step"] for r in impl if r["K"] == 16)
+    fold_steps = round(plain["train_steps"] * 2 / 3)
+    floor_one = 3 * fold_steps * products16["products"] / 1000
+    floor_two = 3 * fold_steps * products16["products_2_threads"] / 1000
+    six_needs = median[("adult", "grid_n_jobs_1")] / 6
+    three_needs = median[("adult", "grid_n_jobs_2")] / 3
+    if floor_one > six_needs:
+        six_words = "out of reach on one thread" + (
+            ", and on two only with nothing but the products, perfectly shared"
+            if floor_two <= six_needs
+            else " and on two"
+        )
+    else:
+        six_words = (
+            "which the products alone would allow even on one thread: what the search "
+            "spends beyond them is the stacked step's other work (elementwise kernels, "
+            "the optimizer) and the search's own"
+        )
     impl_words = []
     for r in sorted(impl, key=lambda r: r["K"]):
         ms = r["ms_per_step"]
@@ -1407,7 +1427,18 @@ def batched_figures(results):
     k16_kplain = 16 * plain_tensors
     k16 = plain["seconds"] / by_k[(16, False)]["seconds_per_candidate"]
     k64 = plain["seconds"] / by_k[(64, False)]["seconds_per_candidate"]
-    expect(k64 < k16, "K = 64 now gains more per candidate than K = 16")
+    expect(k64 < 1.2 * k16, "K = 64 now gains clearly more per candidate than K = 16")
+    if k64 < 0.9 * k16:
+        k64_words = f"K = 64 only {k64:.1f}x"
+    else:
+        k64_words = f"K = 64 {k64:.1f}x: past K = 16 the curve is flat"
+    impl64 = next(r["ms_per_step"] for r in impl if r["K"] == 64)
+    k64_vmap = (
+        "At K = 64, where ``vmap`` is ahead, the gain per candidate is no larger than at "
+        "K = 16 (above)."
+        if impl64["vmap"] < impl64["stacked"]
+        else ""
+    )
     expect(
         all(r["fit_peak_increase_mib"] > 2 * max(r["K"], 1) * r["parameter_mib"]
             for r in curve if r["K"] >= 4),
@@ -1434,12 +1465,28 @@ def batched_figures(results):
         "bt_curve_table": list_table(curve_header, curve_rows),
         "bt_k16": f"{k16:.1f}",
         "bt_k16_seeds": f"{plain['seconds'] / by_k[(16, True)]['seconds_per_candidate']:.1f}",
-        "bt_k64": f"{k64:.1f}",
+        "bt_k64_words": k64_words,
+        "bt_k64_vmap": k64_vmap,
         "bt_impl_table": list_table(
-            ["K", "stacked (skdann) ms", "torch.func vmap ms", "loop of K modules ms"],
+            [
+                "K",
+                "stacked (skdann) ms",
+                "torch.func vmap ms",
+                "loop of K modules ms",
+                "the stacked step's products alone ms",
+            ],
             impl_rows,
         ),
         "bt_impl_verdict": ", ".join(impl_words[:-1]) + " and " + impl_words[-1],
+        "bt_products16": f"{products16['products']:.1f}",
+        "bt_products16_two": f"{products16['products_2_threads']:.1f}",
+        "bt_stacked16": f"{products16['stacked']:.1f}",
+        "bt_fold_steps": str(fold_steps),
+        "bt_floor_one": f"{floor_one:.1f}",
+        "bt_floor_two": f"{floor_two:.1f}",
+        "bt_six_needs": f"{six_needs:.1f}",
+        "bt_three_needs": f"{three_needs:.1f}",
+        "bt_six_words": six_words,
         "bt_agree_within": f"{within} of {len(difference)}",
         "bt_agree_max": f"{np.abs(difference).max():.4f}",
         "bt_agree_seeds": str(len(agreement)),
@@ -2075,9 +2122,10 @@ preprocessing, (100, 100), 20 epochs); 8 candidates (lambda x alpha) on Amazon
 reviews (CSR rows, 10 epochs) and on MNIST→USPS pixels (20 epochs).
 ``GridSearchCV(n_jobs=1)`` trains on one thread, ``n_jobs=2`` on two single-thread
 workers (both cores); the batched search on one thread and on two (PyTorch's
-default here). The adult rows come from a later run than the other tasks' (each
-run alone on the machine; this machine ran the adult searches faster, so
-compare within a row). Seconds:
+default here). The adult rows, the K curve and the step timings below come from
+a later run than the other tasks' rows (each run alone on the machine, but the
+machine's speed differs from run to run, the plain fits' most: compare within
+a task). Seconds:
 
 ${bt_search_table}
 
@@ -2085,11 +2133,15 @@ On every task and seed the batched searches picked the best parameters
 ``GridSearchCV(n_jobs=1)`` picked. The target this search was built for, on the
 adult table 6x over ``n_jobs=1`` and 3x over ``n_jobs=2``, ${bt_verdict}
 (${bt_adult_one}x and ${bt_adult_two}x). The stacked training itself gains about
-${bt_k16}x per candidate at K = 16 on this CPU (one thread, below): its batched products
-already run near the machine's arithmetic limit, so what a plain fit loses to
-overhead is all there is to win, and the search's own work around training
-(scoring every candidate on its fold through the pipeline, the refit) is the same
-in both searches. ${bt_long_run}
+${bt_k16}x per candidate at K = 16 on this CPU (one thread, below). Its matrix
+products alone, timed without anything around them, take ${bt_products16} ms a step for
+16 copies on one thread and ${bt_products16_two} ms on two (the whole stacked step:
+${bt_stacked16} ms). The search trains 3 folds of about ${bt_fold_steps} steps each, so its
+products alone take ${bt_floor_one} s on one thread and ${bt_floor_two} s on two, before
+any scoring or the refit; 6x over ``n_jobs=1`` needs the whole search in
+${bt_six_needs} s, ${bt_six_words}; 3x over ``n_jobs=2`` needs ${bt_three_needs} s. The search's
+own work around training (scoring every candidate on its fold through the pipeline,
+the refit) is the same in both searches. ${bt_long_run}
 
 On Amazon reviews batching gains least (${bt_amazon_one}x over ``n_jobs=1``,
 ${bt_amazon_two}x over ``n_jobs=2``): with 5,000 CSR columns every step updates
@@ -2102,8 +2154,8 @@ times the parameters and their momentum):
 
 ${bt_curve_table}
 
-Per candidate, K = 16 trains ${bt_k16}x faster than a plain fit, K = 64 only
-${bt_k64}x. The memory a batched fit adds is well above K times the parameters and
+Per candidate, K = 16 trains ${bt_k16}x faster than a plain fit, ${bt_k64_words}.
+The memory a batched fit adds is well above K times the parameters and
 their momentum: each step also holds K copies' activations and gradients. Part
 of the resident peak is glibc keeping freed blocks for reuse; run with its mmap
 threshold fixed at 64 KiB (``MALLOC_MMAP_THRESHOLD_=65536``, which returns them,
@@ -2120,8 +2172,7 @@ The stacked network was ${bt_impl_verdict}, and faster than the loop everywhere.
 It stays the implementation: at K = 1 it is the plain fit bit for bit, it multiplies
 CSR rows against the copies' concatenated first layers, and it reverses gradients
 with a plain autograd function, which ``vmap`` would need a rule of its own for.
-At K = 64, where ``vmap`` is ahead, the gain per candidate is already smaller than at
-K = 16 (above). Fitted one by one and
+${bt_k64_vmap} Fitted one by one and
 batched, the 16 adult candidates reach the same target accuracy: the mean over
 ${bt_agree_seeds} seeds differs by at most ${bt_agree_max}, within the seeds' standard
 deviation for ${bt_agree_within} candidates."""

@@ -41,6 +41,9 @@ class BaseDANN(
 ):
     """Base class of the DANN estimators; use a subclass.
 
+    The defaults of this signature are never used: each subclass passes every
+    parameter from its own signature, and the classifier's and the regressor's
+    defaults differ (``alpha``, ``learning_rate_init``, ``objective``).
     Subclasses implement ``_check_targets``, ``_target_mask``,
     ``_encode_targets``, ``_label_criterion`` and ``_predict_nonlinearity``.
     """

@@ -24,7 +24,8 @@ def run_fit(args):
     y_source = tables.label_values(labels, task, args.label)
     numeric, categorical = tables.split_columns(source, target, split_names(args.categorical))
     estimator = make_estimator(args.estimator, task)
-    estimator.set_params(**_parse_settings(args.set, estimator))
+    hint = _UNKNOWN_KEY_HINTS.get(args.estimator, "")
+    estimator.set_params(**_parse_settings(args.set, estimator, hint))
     from sklearn.pipeline import make_pipeline
 
     from . import io, stack_domains
@@ -112,8 +113,17 @@ def _training_tables(args, tables):
     return source, labels, target[list(source.columns)]
 
 
-def _parse_settings(settings, estimator):
-    """Return ``--set`` settings as ``set_params`` keywords for ``estimator``."""
+# What an unknown ``--set`` key most likely meant, by ``--estimator``.
+_UNKNOWN_KEY_HINTS = {
+    "recommended": " (the DANN network's keys need --estimator dann or seed-ensemble)",
+}
+
+
+def _parse_settings(settings, estimator, hint=""):
+    """Return ``--set`` settings as ``set_params`` keywords for ``estimator``.
+
+    ``hint`` ends the message of an unknown key.
+    """
     names = _settable(estimator)
     valid = sorted(k for k in names if "__" not in k)
     params = {}
@@ -128,9 +138,6 @@ def _parse_settings(settings, estimator):
                 "the Python API (skdann.DANNClassifier / DANNRegressor) for it."
             )
         if key not in names:
-            hint = ""
-            if hasattr(estimator, "candidates"):  # the recommended estimator
-                hint = " (the DANN network's keys need --estimator dann or seed-ensemble)"
             raise CommandError(
                 f"unknown parameter {key!r} for {type(estimator).__name__}; "
                 f"valid keys: {', '.join(valid)}{hint}."
