@@ -382,6 +382,19 @@ def metric_summary(tasks, metric, held_out):
     }
 
 
+def _by_mean_sentence(summary):
+    """The held-out result had the rule been chosen by mean regret alone."""
+    by_mean = summary.get("by_mean_only")
+    if by_mean is None:
+        return ""
+    rules = ", ".join(f"{f} `{r}`" for f, r in sorted(by_mean["held_out"].items()))
+    return (
+        f"Chosen by mean regret alone (no paired test): held-out mean "
+        f"{by_mean['means']['guarded']:.3f}, within the tolerance on {by_mean['within']} "
+        f"tasks ({rules})."
+    )
+
+
 def _metric_section(summary, metric):
     rows = [
         [r["task"], r["family"], r["seeds"],
@@ -404,7 +417,7 @@ def _metric_section(summary, metric):
         f"{verdict} it. Within {summary['tolerance']} of the better baseline on "
         f"{summary['within']} of {n} tasks; below dann_lambda_0 by more than 2 s.e. on "
         f"{summary['below_dann_lambda_0']}. Rule chosen on all families (the package "
-        f"default): `{summary['all_families']}`.\n\n"
+        f"default): `{summary['all_families']}`. {_by_mean_sentence(summary)}\n\n"
         "Each rule on every task (the data the choice was made on, not held out):\n\n"
         + markdown_table(["rule", "mean", f"within {summary['tolerance']}"], rule_rows)
         + "\n"
