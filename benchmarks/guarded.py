@@ -30,7 +30,8 @@ Each (task, seed) is cached under ``benchmarks/cache/guarded/`` (resumable;
 ``--shard i/n`` runs every n-th task, for two processes at one thread each).
 ``--summarize`` chooses the rule and margin leaving each table family out
 (``choose``: a rule that trains DANN only when it beats the best one that
-does not by a paired test over the kept tasks) and writes ``benchmarks/results/guarded.{json,md}``.
+does not by a paired test over the kept tasks) and writes
+``benchmarks/results/guarded.{json,md}``.
 
 Run from the repository root::
 
@@ -287,7 +288,7 @@ def choose(tasks, rules, metric, left_out=None, evidence=True):
     """The rule chosen on the tasks outside ``left_out``'s family.
 
     With ``evidence=False``: the best mean regret. With ``evidence=True``
-    (the protocol since 0.3): the best rule that trains no DANN network,
+    (the protocol of this release): the best rule that trains no DANN network,
     unless the best rule that does beats it on the kept tasks by a one-sided
     paired t-test at the 5% level (task by task, the seeds' mean); the
     estimator's own conservative principle (adapt only on evidence) applied

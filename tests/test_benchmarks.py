@@ -206,13 +206,13 @@ def test_table_defaults_rule_is_chosen_on_the_other_families():
     assert result["C"]["default_regret"] == pytest.approx(0.4)
 
 
-def _guarded_tasks(dann_gains, family_of=lambda i: f"f{i}"):
+def _guarded_tasks(dann_gains):
     """Tasks with two baselines at 0.80 / 0.70 and a DANN rule ``gain`` above their average."""
     tasks = {}
     for i, gain in enumerate(dann_gains):
         seed = {"logreg": 0.80, "hgb": 0.70, "rule:average_baselines@0": 0.75}
         seed["rule:average@0"] = 0.75 + gain
-        tasks[f"t{i}"] = {"family": family_of(i), "seeds": {0: seed}}
+        tasks[f"t{i}"] = {"family": f"f{i}", "seeds": {0: seed}}
     return tasks
 
 
