@@ -89,6 +89,7 @@ GRIDS = {
 EPOCHS = {"adult": 20, "adult_100_epochs": 100, "diabetes": 20, "amazon": 10, "mnist_usps": 20}
 METHODS = ("grid_n_jobs_1", "grid_n_jobs_2", "batched_1_thread", "batched_2_threads")
 CURVE = (1, 4, 16, 64)
+FOLDS = 3  # the searches' DomainStratifiedKFold
 # glibc raises its mmap threshold as large blocks are freed, then serves them from a
 # heap it keeps: the resident peak then includes freed blocks. Fixed, every large
 # block is returned when freed, so the peak is what the tensors themselves held.
@@ -186,7 +187,11 @@ def search_worker(payload):
     cls = GridSearchCV if method.startswith("grid") else BatchedGridSearchCV
     n_jobs = 2 if method == "grid_n_jobs_2" else None
     search = cls(
-        model, grid, scoring=prediction_entropy_scorer, cv=DomainStratifiedKFold(3), n_jobs=n_jobs
+        model,
+        grid,
+        scoring=prediction_entropy_scorer,
+        cv=DomainStratifiedKFold(FOLDS),
+        n_jobs=n_jobs,
     )
     start = time.perf_counter()
     search.fit(X, y)

@@ -269,14 +269,9 @@ def shortfalls(tasks, rule, metric):
     gaps = []
     for entry in tasks.values():
         seeds = entry["seeds"].values()
-        better = max(np.mean([s["logreg"] for s in seeds]), np.mean([s["hgb"] for s in seeds]))
-        gaps.append((np.mean([s[f"rule:{rule}"] for s in seeds]) - better) / TOLERANCE[metric])
+        rule_mean = np.mean([s[f"rule:{rule}"] for s in seeds])
+        gaps.append((rule_mean - _better_baseline(seeds)) / TOLERANCE[metric])
     return np.asarray(gaps)
-
-
-def regret(tasks, rule, metric):
-    """Mean over tasks of (rule - better baseline) in units of the tolerance."""
-    return float(np.mean(shortfalls(tasks, rule, metric)))
 
 
 def trains_dann(rule):
@@ -295,14 +290,12 @@ def choose(tasks, rules, metric, left_out=None, evidence=True):
     to the choice of rule.
     """
     kept = {t: e for t, e in tasks.items() if e["family"] != left_out}
-    best = max(rules, key=lambda rule: regret(kept, rule, metric))
-    if not evidence:
+    gaps = {rule: shortfalls(kept, rule, metric) for rule in rules}
+    best = max(rules, key=lambda rule: gaps[rule].mean())
+    if not evidence or not trains_dann(best):
         return best
-    plain = max((r for r in rules if not trains_dann(r)), key=lambda r: regret(kept, r, metric))
-    if not trains_dann(best):
-        return best
-    advantage = shortfalls(kept, best, metric) - shortfalls(kept, plain, metric)
-    return best if paired_advantage_p(advantage) < 0.05 else plain
+    plain = max((r for r in rules if not trains_dann(r)), key=lambda r: gaps[r].mean())
+    return best if paired_advantage_p(gaps[best] - gaps[plain]) < 0.05 else plain
 
 
 def paired_advantage_p(differences):

@@ -1353,12 +1353,15 @@ def batched_figures(results):
         [r["K"], *(f"{r['ms_per_step'][m]:.2f}" for m in ("stacked", "vmap", "loop", "products"))]
         for r in impl
     ]
-    # The floor the products set under the adult search: its 3 folds train on about 2/3
-    # of the source rows each, so about 2/3 of a full fit's steps (the curve's plain fit).
+    # The floor the products set under the adult search: each of its folds trains on
+    # (folds - 1) / folds of the source rows, so that share of a full fit's steps (the
+    # curve's plain fit).
+    from benchmarks.batched import FOLDS
+
     products16 = next(r["ms_per_step"] for r in impl if r["K"] == 16)
-    fold_steps = round(plain["train_steps"] * 2 / 3)
-    floor_one = 3 * fold_steps * products16["products"] / 1000
-    floor_two = 3 * fold_steps * products16["products_2_threads"] / 1000
+    fold_steps = round(plain["train_steps"] * (FOLDS - 1) / FOLDS)
+    floor_one = FOLDS * fold_steps * products16["products"] / 1000
+    floor_two = FOLDS * fold_steps * products16["products_2_threads"] / 1000
     six_needs = median[("adult", "grid_n_jobs_1")] / 6
     three_needs = median[("adult", "grid_n_jobs_2")] / 3
     if floor_one > six_needs:
@@ -1481,6 +1484,7 @@ def batched_figures(results):
         "bt_products16": f"{products16['products']:.1f}",
         "bt_products16_two": f"{products16['products_2_threads']:.1f}",
         "bt_stacked16": f"{products16['stacked']:.1f}",
+        "bt_folds": str(FOLDS),
         "bt_fold_steps": str(fold_steps),
         "bt_floor_one": f"{floor_one:.1f}",
         "bt_floor_two": f"{floor_two:.1f}",
@@ -2136,9 +2140,9 @@ adult table 6x over ``n_jobs=1`` and 3x over ``n_jobs=2``, ${bt_verdict}
 ${bt_k16}x per candidate at K = 16 on this CPU (one thread, below). Its matrix
 products alone, timed without anything around them, take ${bt_products16} ms a step for
 16 copies on one thread and ${bt_products16_two} ms on two (the whole stacked step:
-${bt_stacked16} ms). The search trains 3 folds of about ${bt_fold_steps} steps each, so its
-products alone take ${bt_floor_one} s on one thread and ${bt_floor_two} s on two, before
-any scoring or the refit; 6x over ``n_jobs=1`` needs the whole search in
+${bt_stacked16} ms). The search trains ${bt_folds} folds of about ${bt_fold_steps} steps
+each, so its products alone take ${bt_floor_one} s on one thread and ${bt_floor_two} s on
+two, before any scoring or the refit; 6x over ``n_jobs=1`` needs the whole search in
 ${bt_six_needs} s, ${bt_six_words}; 3x over ``n_jobs=2`` needs ${bt_three_needs} s. The search's
 own work around training (scoring every candidate on its fold through the pipeline,
 the refit) is the same in both searches. ${bt_long_run}
